@@ -1,0 +1,459 @@
+// Storage, views, errors, the primitive cache, strided copy with dtype conversion, fill.
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "common.h"
+
+namespace tsv {
+
+namespace {
+
+struct KernelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct InstanceData {
+  Napi::FunctionReference errorClass;
+  // Property names of NativeTensor, kept as interned JS strings (Node 20 cannot reference a string directly).
+  Napi::Reference<Napi::Array> keys;
+};
+
+InstanceData& Instance(Napi::Env env) { return *env.GetInstanceData<InstanceData>(); }
+
+Napi::Error MakeError(Napi::Env env, const std::string& message) {
+  InstanceData& data = Instance(env);
+  if (!data.errorClass.IsEmpty()) {
+    Napi::Object err = data.errorClass.New({Napi::String::New(env, message)});
+    return Napi::Error(env, err);
+  }
+  return Napi::Error::New(env, message);
+}
+
+}  // namespace
+
+void Fail(const std::string& message) { throw KernelError(message); }
+
+size_t ElemSize(DType dt) {
+  switch (dt) {
+    case DType::F32: case DType::I32: return 4;
+    case DType::BF16: return 2;
+    case DType::I64: return 8;
+    case DType::U8: case DType::Bool: return 1;
+  }
+  Fail("unknown dtype id " + std::to_string(static_cast<int>(dt)));
+}
+
+const char* DTypeName(DType dt) {
+  switch (dt) {
+    case DType::F32: return "float32";
+    case DType::BF16: return "bfloat16";
+    case DType::I32: return "int32";
+    case DType::I64: return "int64";
+    case DType::U8: return "uint8";
+    case DType::Bool: return "bool";
+  }
+  return "?";
+}
+
+dnnl::memory::data_type ToDnnl(DType dt, const char* op) {
+  using dt_t = dnnl::memory::data_type;
+  switch (dt) {
+    case DType::F32: return dt_t::f32;
+    case DType::BF16: return dt_t::bf16;
+    case DType::I32: return dt_t::s32;
+    case DType::U8: case DType::Bool: return dt_t::u8;
+    case DType::I64: break;
+  }
+  Fail(std::string(op) + ": dtype " + DTypeName(dt) + " is not supported by this kernel");
+}
+
+int64_t View::numel() const {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+bool View::contiguous() const {
+  int64_t expected = 1;
+  for (int i = ndim() - 1; i >= 0; --i) {
+    if (shape[i] != 1 && strides[i] != expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+dnnl::memory::desc View::desc(const char* op) const {
+  // oneDNN wants at least one dim; a scalar is a 1-element vector.
+  if (shape.empty()) return dnnl::memory::desc({1}, ToDnnl(dtype, op), dnnl::memory::dims{1});
+  return dnnl::memory::desc(shape, ToDnnl(dtype, op), strides);
+}
+
+dnnl::memory View::mem(const char* op) const { return dnnl::memory(desc(op), Engine(), data()); }
+
+bool IsNullish(Napi::Value value) { return value.IsNull() || value.IsUndefined(); }
+
+Dims ReadDims(Napi::Value value, const char* op, const char* what) {
+  if (!value.IsArray()) Fail(std::string(what) + " must be an array of integers");
+  Napi::Array arr = value.As<Napi::Array>();
+  Dims out(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsNumber()) Fail(std::string(what) + "[" + std::to_string(i) + "] is not a number");
+    out[i] = v.As<Napi::Number>().Int64Value();
+  }
+  return out;
+}
+
+View ReadView(Napi::Value value, const char* op, const char* what) {
+  if (!value.IsObject()) Fail(std::string(what) + " must be a tensor");
+  Napi::Env env = value.Env();
+  Napi::Array keys = Instance(env).keys.Value();
+  Napi::Object obj = value.As<Napi::Object>();
+  Napi::Value buffer = obj.Get(keys.Get(0u));
+  if (!buffer.IsArrayBuffer()) Fail(std::string(what) + " has no storage buffer");
+  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
+  View v;
+  v.base = static_cast<uint8_t*>(ab.Data());
+  v.bytes = ab.ByteLength();
+  if (v.base == nullptr || v.bytes == 0) Fail(std::string(what) + " was disposed (its storage is released)");
+  v.offset = obj.Get(keys.Get(1u)).As<Napi::Number>().Int64Value();
+  v.shape = ReadDims(obj.Get(keys.Get(2u)), op, "shape");
+  v.strides = ReadDims(obj.Get(keys.Get(3u)), op, "strides");
+  v.dtype = static_cast<DType>(obj.Get(keys.Get(4u)).As<Napi::Number>().Int32Value());
+  if (v.shape.size() != v.strides.size()) Fail(std::string(what) + ": shape and strides differ in length");
+  // Bounds: the furthest element reachable must lie inside the buffer.
+  int64_t lo = v.offset, hi = v.offset;
+  bool empty = false;
+  for (size_t i = 0; i < v.shape.size(); ++i) {
+    if (v.shape[i] == 0) empty = true;
+    int64_t span = (v.shape[i] - 1) * v.strides[i];
+    if (span < 0) lo += span; else hi += span;
+  }
+  if (!empty && (lo < 0 || (hi + 1) * static_cast<int64_t>(ElemSize(v.dtype)) > static_cast<int64_t>(v.bytes)))
+    Fail(std::string(what) + ": view reaches outside its storage");
+  return v;
+}
+
+std::string DimsKey(const Dims& d) {
+  std::string s;
+  for (int64_t x : d) { s += std::to_string(x); s += ','; }
+  return s;
+}
+
+std::string ViewKey(const View& v) {
+  return std::to_string(static_cast<int>(v.dtype)) + ":" + DimsKey(v.shape) + "/" + DimsKey(v.strides) + ";";
+}
+
+dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& Stream() {
+  static thread_local dnnl::stream stream(Engine());
+  return stream;
+}
+
+namespace {
+std::mutex cacheMutex;
+std::unordered_map<std::string, std::shared_ptr<void>> cache;
+constexpr size_t kCacheCapacity = 8192;
+}  // namespace
+
+void* CacheLookup(const std::string& key) {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  auto it = cache.find(key);
+  return it == cache.end() ? nullptr : it->second.get();
+}
+
+void* CacheInsert(const std::string& key, std::shared_ptr<void> value) {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  // Shapes in a training or serving loop repeat; a full cache means shapes churn, so start over.
+  if (cache.size() >= kCacheCapacity) cache.clear();
+  auto [it, inserted] = cache.emplace(key, std::move(value));
+  return it->second.get();
+}
+
+void Run(const dnnl::primitive& p, const std::unordered_map<int, dnnl::memory>& args) {
+  p.execute(Stream(), args);
+  Stream().wait();
+}
+
+void Export(Napi::Env env, Napi::Object exports, const char* name, Kernel fn) {
+  std::string label(name);
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [fn, label](const Napi::CallbackInfo& info) -> Napi::Value {
+                          try {
+                            return fn(info);
+                          } catch (const Napi::Error&) {
+                            throw;
+                          } catch (const dnnl::error& e) {
+                            throw MakeError(info.Env(), "[" + label + "] oneDNN: " + e.what() +
+                                                            " (status " + std::to_string(e.status) + ")");
+                          } catch (const std::exception& e) {
+                            throw MakeError(info.Env(), "[" + label + "] " + e.what());
+                          }
+                        },
+                        name));
+}
+
+double LoadAsDouble(const void* base, DType dt, int64_t i) {
+  switch (dt) {
+    case DType::F32: return static_cast<const float*>(base)[i];
+    case DType::BF16: return Bf16ToF32(static_cast<const uint16_t*>(base)[i]);
+    case DType::I32: return static_cast<const int32_t*>(base)[i];
+    case DType::I64: return static_cast<double>(static_cast<const int64_t*>(base)[i]);
+    case DType::U8: case DType::Bool: return static_cast<const uint8_t*>(base)[i];
+  }
+  return 0;
+}
+
+void StoreFromDouble(void* base, DType dt, int64_t i, double v) {
+  switch (dt) {
+    case DType::F32: static_cast<float*>(base)[i] = static_cast<float>(v); break;
+    case DType::BF16: static_cast<uint16_t*>(base)[i] = F32ToBf16(static_cast<float>(v)); break;
+    case DType::I32: static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v); break;
+    case DType::I64: static_cast<int64_t*>(base)[i] = static_cast<int64_t>(v); break;
+    case DType::U8: static_cast<uint8_t*>(base)[i] = static_cast<uint8_t>(static_cast<int64_t>(v)); break;
+    case DType::Bool: static_cast<uint8_t*>(base)[i] = v != 0 ? 1 : 0; break;
+  }
+}
+
+namespace {
+
+// ---- storage -------------------------------------------------------------
+
+struct Block {
+  void* ptr;
+  size_t bytes;
+  bool released;
+};
+
+std::mutex blockMutex;
+std::unordered_map<void*, Block*> blocks;
+
+void FinalizeBlock(Napi::Env env, void* data, Block* block) {
+  {
+    std::lock_guard<std::mutex> lock(blockMutex);
+    blocks.erase(block->ptr);
+  }
+  if (!block->released) {
+    std::free(block->ptr);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->bytes));
+  }
+  delete block;
+}
+
+// alloc(nbytes, zero): a 64-byte aligned native buffer, freed by the GC or by release().
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double requested = info[0].As<Napi::Number>().DoubleValue();
+  bool zero = info.Length() > 1 && info[1].ToBoolean().Value();
+  if (!(requested >= 0) || requested > 1e12) Fail("cannot allocate " + std::to_string(requested) + " bytes");
+  size_t bytes = static_cast<size_t>(requested);
+  size_t rounded = ((bytes + 63) / 64) * 64;
+  if (rounded == 0) rounded = 64;
+  void* ptr = std::aligned_alloc(64, rounded);
+  if (ptr == nullptr) Fail("out of memory allocating " + std::to_string(rounded) + " bytes");
+  if (zero) std::memset(ptr, 0, rounded);
+  Block* block = new Block{ptr, rounded, false};
+  {
+    std::lock_guard<std::mutex> lock(blockMutex);
+    blocks[ptr] = block;
+  }
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(rounded));
+  return Napi::ArrayBuffer::New(env, ptr, bytes == 0 ? rounded : bytes, FinalizeBlock, block);
+}
+
+// release(buffer): frees the memory now and detaches the buffer; later views see it as disposed.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) Fail("expected an ArrayBuffer");
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  void* ptr = ab.Data();
+  if (ptr == nullptr) return env.Undefined();
+  Block* block = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(blockMutex);
+    auto it = blocks.find(ptr);
+    if (it != blocks.end()) block = it->second;
+  }
+  if (block == nullptr || block->released) return env.Undefined();
+  ab.Detach();
+  block->released = true;
+  std::free(block->ptr);
+  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->bytes));
+  return env.Undefined();
+}
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  Instance(info.Env()).errorClass = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) Fail("thread count must be >= 1, got " + std::to_string(n));
+  omp_set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+}
+
+// ---- strided copy with conversion -----------------------------------------
+
+// Element types by dtype; bf16 is stored as uint16 and converted through float.
+struct Bf16 { uint16_t bits; };
+
+template <class T> struct Io;
+template <> struct Io<float> { using S = float; static double get(const S* p) { return *p; } static void put(S* p, double v) { *p = static_cast<float>(v); } };
+template <> struct Io<Bf16> { using S = uint16_t; static double get(const S* p) { return Bf16ToF32(*p); } static void put(S* p, double v) { *p = F32ToBf16(static_cast<float>(v)); } };
+template <> struct Io<int32_t> { using S = int32_t; static double get(const S* p) { return *p; } static void put(S* p, double v) { *p = static_cast<int32_t>(v); } };
+template <> struct Io<int64_t> { using S = int64_t; static double get(const S* p) { return static_cast<double>(*p); } static void put(S* p, double v) { *p = static_cast<int64_t>(v); } };
+template <> struct Io<uint8_t> { using S = uint8_t; static double get(const S* p) { return *p; } static void put(S* p, double v) { *p = static_cast<uint8_t>(static_cast<int64_t>(v)); } };
+struct BoolTag {};
+template <> struct Io<BoolTag> { using S = uint8_t; static double get(const S* p) { return *p != 0; } static void put(S* p, double v) { *p = v != 0 ? 1 : 0; } };
+
+// Merges adjacent dims that are contiguous with each other in both views, so the
+// inner loop runs as long as possible.
+void Collapse(Dims& shape, Dims& sa, Dims& sb) {
+  Dims cs, ca, cb;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1) continue;
+    if (!cs.empty() && ca.back() == sa[i] * shape[i] && cb.back() == sb[i] * shape[i]) {
+      cs.back() *= shape[i];
+      ca.back() = sa[i];
+      cb.back() = sb[i];
+    } else {
+      cs.push_back(shape[i]);
+      ca.push_back(sa[i]);
+      cb.push_back(sb[i]);
+    }
+  }
+  if (cs.empty()) { cs.push_back(1); ca.push_back(1); cb.push_back(1); }
+  shape = cs; sa = ca; sb = cb;
+}
+
+template <class F>
+void ForEachRow(const Dims& shape, int64_t rows, const F& body) {
+  // body(row, indexOfOuterDims) is called for each row (all dims but the last).
+  const int nd = static_cast<int>(shape.size());
+#pragma omp parallel for schedule(static) if (rows * shape.back() > (1 << 15))
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t rem = r;
+    int64_t idx[16];
+    for (int d = nd - 2; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+    body(r, idx);
+  }
+}
+
+template <class SrcT, class DstT>
+void CopyTyped(const View& src, const View& dst) {
+  using S = typename Io<SrcT>::S;
+  using D = typename Io<DstT>::S;
+  Dims shape = dst.shape, ss = src.strides, ds = dst.strides;
+  Collapse(shape, ss, ds);
+  const int nd = static_cast<int>(shape.size());
+  if (nd > 16) Fail("too many dimensions");
+  const int64_t inner = shape.back(), si = ss.back(), di = ds.back();
+  int64_t rows = 1;
+  for (int d = 0; d < nd - 1; ++d) rows *= shape[d];
+  const S* sp = src.ptr<S>();
+  D* dp = dst.ptr<D>();
+  ForEachRow(shape, rows, [&](int64_t, const int64_t* idx) {
+    int64_t so = 0, dof = 0;
+    for (int d = 0; d < nd - 1; ++d) { so += idx[d] * ss[d]; dof += idx[d] * ds[d]; }
+    const S* s = sp + so;
+    D* o = dp + dof;
+    if constexpr (std::is_same_v<SrcT, DstT>) {
+      if (si == 1 && di == 1) { std::memcpy(o, s, inner * sizeof(S)); return; }
+      for (int64_t i = 0; i < inner; ++i) o[i * di] = s[i * si];
+    } else {
+      for (int64_t i = 0; i < inner; ++i) Io<DstT>::put(o + i * di, Io<SrcT>::get(s + i * si));
+    }
+  });
+}
+
+template <class SrcT>
+void CopyFrom(const View& src, const View& dst) {
+  switch (dst.dtype) {
+    case DType::F32: return CopyTyped<SrcT, float>(src, dst);
+    case DType::BF16: return CopyTyped<SrcT, Bf16>(src, dst);
+    case DType::I32: return CopyTyped<SrcT, int32_t>(src, dst);
+    case DType::I64: return CopyTyped<SrcT, int64_t>(src, dst);
+    case DType::U8: return CopyTyped<SrcT, uint8_t>(src, dst);
+    case DType::Bool: return CopyTyped<SrcT, BoolTag>(src, dst);
+  }
+}
+
+// copy(src, dst): dst[i] = cast(src[i]) over dst's shape; src may broadcast via zero strides.
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  View src = ReadView(info[0], "copy", "src");
+  View dst = ReadView(info[1], "copy", "dst");
+  if (src.shape != dst.shape) Fail("shapes differ: src " + DimsKey(src.shape) + " dst " + DimsKey(dst.shape));
+  if (dst.numel() == 0) return info.Env().Undefined();
+  switch (src.dtype) {
+    case DType::F32: CopyFrom<float>(src, dst); break;
+    case DType::BF16: CopyFrom<Bf16>(src, dst); break;
+    case DType::I32: CopyFrom<int32_t>(src, dst); break;
+    case DType::I64: CopyFrom<int64_t>(src, dst); break;
+    case DType::U8: CopyFrom<uint8_t>(src, dst); break;
+    case DType::Bool: CopyFrom<BoolTag>(src, dst); break;
+  }
+  return info.Env().Undefined();
+}
+
+template <class T>
+void FillTyped(const View& dst, double value) {
+  using S = typename Io<T>::S;
+  S v;
+  Io<T>::put(&v, value);
+  S* p = dst.ptr<S>();
+  const int64_t n = dst.numel();
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) p[i] = v;
+}
+
+// fill(dst, value): dst must be contiguous.
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  View dst = ReadView(info[0], "fill", "dst");
+  if (!dst.contiguous()) Fail("dst must be contiguous");
+  double value = info[1].As<Napi::Number>().DoubleValue();
+  switch (dst.dtype) {
+    case DType::F32: FillTyped<float>(dst, value); break;
+    case DType::BF16: FillTyped<Bf16>(dst, value); break;
+    case DType::I32: FillTyped<int32_t>(dst, value); break;
+    case DType::I64: FillTyped<int64_t>(dst, value); break;
+    case DType::U8: FillTyped<uint8_t>(dst, value); break;
+    case DType::Bool: FillTyped<BoolTag>(dst, value); break;
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterCore(Napi::Env env, Napi::Object exports) {
+  InstanceData* data = new InstanceData();
+  Napi::Array keys = Napi::Array::New(env, 5);
+  const char* names[] = {"buffer", "offset", "shape", "strides", "dtypeId"};
+  for (uint32_t i = 0; i < 5; ++i) keys.Set(i, Napi::String::New(env, names[i]));
+  data->keys = Napi::Persistent(keys);
+  env.SetInstanceData<InstanceData>(data);
+  Export(env, exports, "alloc", Alloc);
+  Export(env, exports, "release", Release);
+  Export(env, exports, "setErrorClass", SetErrorClass);
+  Export(env, exports, "setNumThreads", SetNumThreads);
+  Export(env, exports, "getNumThreads", GetNumThreads);
+  Export(env, exports, "copy", Copy);
+  Export(env, exports, "fill", Fill);
+}
+
+}  // namespace tsv

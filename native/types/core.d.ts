@@ -1,0 +1,26 @@
+/**
+ * A strided view over native storage. `Tensor` satisfies this interface directly.
+ * offset and strides count elements; dtypeId is DTYPE_ID in src/tensor/dtype.ts.
+ */
+export interface NativeTensor {
+  readonly buffer: ArrayBuffer;
+  readonly offset: number;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly dtypeId: number;
+}
+
+export interface NativeCore {
+  /** A 64-byte aligned native buffer of `nbytes`, zeroed if asked; freed by GC or release(). */
+  alloc(nbytes: number, zero: boolean): ArrayBuffer;
+  /** Frees a buffer from alloc() now and detaches it. */
+  release(buffer: ArrayBuffer): void;
+  /** The class native errors are created from. */
+  setErrorClass(ctor: new (message: string) => Error): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  /** dst[i] = cast(src[i]) over dst's shape; src may broadcast through zero strides. */
+  copy(src: NativeTensor, dst: NativeTensor): void;
+  /** Fills contiguous dst with value (converted to dst's dtype). */
+  fill(dst: NativeTensor, value: number): void;
+}

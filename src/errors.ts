@@ -1,0 +1,63 @@
+/**
+ * Typed errors. Every error tsvision throws is a TsvisionError with a stable `code`,
+ * and a message that names the op or file, what was expected and what came.
+ */
+
+/** Base class of every error tsvision throws; `code` is stable across versions. */
+export class TsvisionError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Tensor shapes that do not fit an op (mismatched, not broadcastable, wrong rank). */
+export class ShapeError extends TsvisionError {
+  constructor(message: string) {
+    super('E_SHAPE', message);
+  }
+}
+
+/** A dtype an op does not accept, or two dtypes that do not combine. */
+export class DTypeError extends TsvisionError {
+  constructor(message: string) {
+    super('E_DTYPE', message);
+  }
+}
+
+/** A dim or index outside its range. */
+export class IndexError extends TsvisionError {
+  constructor(message: string) {
+    super('E_INDEX', message);
+  }
+}
+
+/** An argument of the wrong kind or value (a negative size, an unknown mode name). */
+export class ArgumentError extends TsvisionError {
+  constructor(message: string) {
+    super('E_ARGUMENT', message);
+  }
+}
+
+/** Misuse of autograd: backward on a tensor without grad, through a freed graph, ... */
+export class AutogradError extends TsvisionError {
+  constructor(message: string) {
+    super('E_AUTOGRAD', message);
+  }
+}
+
+/** Use of a tensor after `dispose()` released its storage. */
+export class DisposedError extends TsvisionError {
+  constructor(message: string) {
+    super('E_DISPOSED', message);
+  }
+}
+
+/** An error raised inside the native addon (oneDNN or a kernel); the message starts with `[op]`. */
+export class NativeError extends TsvisionError {
+  constructor(message: string) {
+    super('E_NATIVE', message);
+  }
+}

@@ -1,0 +1,88 @@
+/** Matrix products on oneDNN matmul (native/src/matmul.cc): matmul, bmm, linear. */
+import { DTypeError, ShapeError } from '../../errors.ts';
+import { record } from '../autograd.ts';
+import { isFloating, promoteTypes } from '../dtype.ts';
+import { native } from '../native.ts';
+import { Tensor } from '../tensor.ts';
+import { cast } from './elementwise.ts';
+import { sum } from './reduce.ts';
+import { broadcastShapes, contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+// oneDNN reads any strides, but its fast paths need one of the two matrix dims to be
+// unit-stride and no broadcast (zero-stride) dims of size > 1.
+function kernelReady(t: Tensor): Tensor {
+  const n = t.ndim;
+  const unitInner = t.strides[n - 1] === 1 || t.strides[n - 2] === 1 || t.shape[n - 1] === 1 || t.shape[n - 2] === 1;
+  const broadcast = t.shape.some((s, i) => s > 1 && t.strides[i] === 0);
+  return unitInner && !broadcast ? t : contiguous(t.detach());
+}
+
+function floatPair(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
+  if (!isFloating(a.dtype) || !isFloating(b.dtype)) throw new DTypeError(`${op}: expected float tensors, got ${a.dtype} and ${b.dtype}`);
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  return [cast(a, dtype), cast(b, dtype)];
+}
+
+// a[..., M, K] · b[..., K, N] for rank >= 2 with broadcast batch dims.
+function matmulNd(a: Tensor, b: Tensor): Tensor {
+  const M = a.shape[a.ndim - 2];
+  const K = a.shape[a.ndim - 1];
+  const N = b.shape[b.ndim - 1];
+  if (b.shape[b.ndim - 2] !== K) throw new ShapeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${K} vs ${b.shape[b.ndim - 2]})`);
+  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const rank = batch.length + 2;
+  const pad = (t: Tensor) => (t.ndim === rank ? t : reshape(t.detach(), [...new Array<number>(rank - t.ndim).fill(1), ...t.shape]));
+  const out = Tensor.empty([...batch, M, N], a.dtype);
+  if (out.numel > 0) {
+    if (K === 0) out.zero_();
+    else native.matmul(kernelReady(pad(a)), kernelReady(pad(b)), null, out);
+  }
+  return record(out, 'matmul', [a, b], (g) => [matmul(g, transpose(b, -1, -2)), matmul(transpose(a, -1, -2), g)]);
+}
+
+/** Matrix product with torch.matmul semantics (1-D operands, batch broadcasting). */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  a.assertAlive('matmul');
+  b.assertAlive('matmul');
+  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need rank >= 1, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  [a, b] = floatPair('matmul', a, b);
+  if (a.ndim === 1 && b.ndim === 1) return reshape(matmulNd(unsqueeze(a, 0), unsqueeze(b, 1)), []);
+  if (a.ndim === 1) return squeeze(matmulNd(unsqueeze(a, 0), b), -2);
+  if (b.ndim === 1) return squeeze(matmulNd(a, unsqueeze(b, 1)), -1);
+  return matmulNd(a, b);
+}
+
+/** Batched matrix product of two rank-3 tensors [B, M, K] · [B, K, N]. */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new ShapeError(`bmm: expected [B, M, K] and [B, K, N], got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  return matmul(a, b);
+}
+
+/** y = x · weightᵀ + bias, over the last dim of x (torch.nn.functional.linear). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  x.assertAlive('linear');
+  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmt(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in ${inF} features (weight ${fmt(weight.shape)})`);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${fmt(bias.shape)}`);
+  [x, weight] = floatPair('linear', x, weight);
+  const b = bias ? cast(bias, x.dtype) : null;
+  const lead = x.shape.slice(0, -1);
+  const rows = lead.reduce((p, q) => p * q, 1);
+  const x2 = kernelReady(reshape(x.detach(), [rows, inF]));
+  const out = Tensor.empty([...lead, outF], x.dtype);
+  if (out.numel > 0) {
+    const out2 = reshape(out, [rows, outF]);
+    native.matmul(x2, transpose(weight.detach(), 0, 1), b ? reshape(b.detach(), [1, outF]) : null, out2);
+  }
+  return record(out, 'linear', [x, weight, b], (g) => {
+    const g2 = reshape(g, [rows, outF]);
+    return [
+      reshape(matmul(g2, weight), x.shape),
+      matmul(transpose(g2, 0, 1), reshape(x, [rows, inF])),
+      b ? sum(g2, 0) : null,
+    ];
+  });
+}
