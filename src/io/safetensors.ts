@@ -1,0 +1,357 @@
+/**
+ * safetensors read and write. Layout: an 8-byte little-endian header length N, N bytes
+ * of UTF-8 JSON ({name: {dtype, shape, data_offsets}, __metadata__?}), then the data.
+ * The reader validates everything the reference reader does (sizes, offsets contiguous
+ * from 0 with no holes or overlaps, byte sizes, duplicate keys) before touching data,
+ * and reads each tensor straight into its native storage. The writer writes a temp file
+ * and renames it, so a crash never leaves a half-written file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TsvisionError } from '../errors.ts';
+import { DTYPE_SIZE, type DType } from '../tensor/dtype.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import { contiguous } from '../tensor/ops/shape.ts';
+import { cast } from '../tensor/ops/elementwise.ts';
+
+/** Why a safetensors file was rejected; names follow the reference implementation's errors. */
+export type SafetensorsReason =
+  | 'HeaderTooSmall'
+  | 'HeaderTooLarge'
+  | 'InvalidHeaderLength'
+  | 'InvalidHeader'
+  | 'InvalidHeaderDeserialization'
+  | 'DuplicateKey'
+  | 'InvalidOffset'
+  | 'TensorInvalidInfo'
+  | 'ValidationOverflow'
+  | 'MetadataIncompleteBuffer'
+  | 'UnknownDType'
+  | 'UnsupportedDType'
+  | 'MissingTensor'
+  | 'Io';
+
+/** A safetensors file that cannot be read or written; `reason` says why, `file` which one. */
+export class SafetensorsError extends TsvisionError {
+  readonly reason: SafetensorsReason;
+  readonly file: string;
+  constructor(reason: SafetensorsReason, file: string, message: string) {
+    super('E_SAFETENSORS', `${file}: ${message} (${reason})`);
+    this.reason = reason;
+    this.file = file;
+  }
+}
+
+/** Largest header the reader accepts, as the reference reader (100 MB). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/** Bits per element of every dtype the format defines. */
+export const SAFETENSORS_DTYPE_BITS: Record<string, number> = {
+  BOOL: 8, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8, F8_E4M3FNUZ: 8, F8_E5M2FNUZ: 8,
+  I16: 16, U16: 16, F16: 16, BF16: 16,
+  I32: 32, U32: 32, F32: 32,
+  I64: 64, U64: 64, F64: 64, C64: 64,
+  F4: 4, F6_E2M3: 6, F6_E3M2: 6,
+};
+
+/** One tensor's header entry, validated. */
+export interface SafetensorsEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** Byte range [begin, end) relative to the start of the data section. */
+  begin: number;
+  end: number;
+}
+
+/** A validated header: entries in file order, metadata, and where data starts. */
+export interface SafetensorsHeader {
+  entries: SafetensorsEntry[];
+  metadata: Record<string, string>;
+  dataStart: number;
+}
+
+// Top-level keys of a JSON object text in order, including duplicates (JSON.parse keeps only the last).
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; ++i) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) expectKey = true;
+  }
+  return keys;
+}
+
+function isNonNegInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * Validates a header. `fileSize` is the total file size in bytes; `headerBytes` are the N
+ * JSON bytes that follow the 8-byte length.
+ */
+export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: string): SafetensorsHeader {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new SafetensorsError('InvalidHeader', file, 'header is not valid UTF-8');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError('InvalidHeaderDeserialization', file, `header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new SafetensorsError('InvalidHeaderDeserialization', file, 'header must be a JSON object');
+  }
+  const keys = topLevelKeys(text);
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (seen.has(k)) throw new SafetensorsError('DuplicateKey', file, `key '${k}' appears more than once in the header`);
+    seen.add(k);
+  }
+  const metadata: Record<string, string> = {};
+  const entries: SafetensorsEntry[] = [];
+  for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new SafetensorsError('InvalidHeaderDeserialization', file, '__metadata__ must be an object of strings');
+      }
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== 'string') throw new SafetensorsError('InvalidHeaderDeserialization', file, `__metadata__.${k} must be a string, got ${typeof v}`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof info !== 'object' || info === null || typeof info.dtype !== 'string' || !Array.isArray(info.shape) || !Array.isArray(info.data_offsets)) {
+      throw new SafetensorsError('InvalidHeaderDeserialization', file, `entry '${name}' needs dtype, shape and data_offsets`);
+    }
+    if (!(info.dtype in SAFETENSORS_DTYPE_BITS)) throw new SafetensorsError('UnknownDType', file, `tensor '${name}' has unknown dtype '${info.dtype}'`);
+    if (!info.shape.every(isNonNegInt)) throw new SafetensorsError('InvalidHeaderDeserialization', file, `tensor '${name}' has an invalid shape ${JSON.stringify(info.shape)}`);
+    const offsets = info.data_offsets;
+    if (offsets.length !== 2 || !offsets.every(isNonNegInt)) {
+      throw new SafetensorsError('InvalidOffset', file, `tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    }
+    entries.push({ name, dtype: info.dtype, shape: info.shape as number[], begin: offsets[0] as number, end: offsets[1] as number });
+  }
+  const dataStart = 8 + headerBytes.length;
+  const dataSize = fileSize - dataStart;
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const e of sorted) {
+    if (e.begin !== expected || e.end < e.begin) {
+      throw new SafetensorsError('InvalidOffset', file, `tensor '${e.name}' has data_offsets [${e.begin}, ${e.end}], expected to start at ${expected} (offsets must be contiguous from 0, without gaps or overlaps)`);
+    }
+    // Checked arithmetic in BigInt: a shape like [2, 2^63] must not wrap around.
+    let bits = BigInt(SAFETENSORS_DTYPE_BITS[e.dtype]);
+    for (const d of e.shape) bits *= BigInt(d);
+    if (bits > BigInt(Number.MAX_SAFE_INTEGER)) throw new SafetensorsError('ValidationOverflow', file, `tensor '${e.name}' of shape [${e.shape.join(', ')}] is too large`);
+    if (bits % 8n !== 0n || bits / 8n !== BigInt(e.end - e.begin)) {
+      throw new SafetensorsError('TensorInvalidInfo', file, `tensor '${e.name}' ${e.dtype}[${e.shape.join(', ')}] needs ${Number(bits) / 8} bytes, data_offsets give ${e.end - e.begin}`);
+    }
+    expected = e.end;
+  }
+  if (expected !== dataSize) {
+    throw new SafetensorsError('MetadataIncompleteBuffer', file, `data section is ${dataSize} bytes but the tensors cover ${expected}`);
+  }
+  return { entries, metadata, dataStart };
+}
+
+function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) throw new SafetensorsError('MetadataIncompleteBuffer', file, `file ended after ${position + done} bytes`);
+    done += n;
+  }
+}
+
+/** Reads and validates only the header of a safetensors file. */
+export function readHeader(file: string): SafetensorsHeader {
+  const fd = openForRead(file);
+  try {
+    return readHeaderFd(fd, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function openForRead(file: string): number {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (e) {
+    throw new SafetensorsError('Io', file, `cannot open: ${(e as Error).message}`);
+  }
+}
+
+function readHeaderFd(fd: number, file: string): SafetensorsHeader {
+  const size = fs.fstatSync(fd).size;
+  if (size < 8) throw new SafetensorsError('HeaderTooSmall', file, `file has ${size} bytes, fewer than the 8-byte header length`);
+  const lenBytes = new Uint8Array(8);
+  readExactly(fd, lenBytes, 0, file);
+  const n = new DataView(lenBytes.buffer).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError('HeaderTooLarge', file, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (8n + n > BigInt(size)) throw new SafetensorsError('InvalidHeaderLength', file, `header length ${n} runs past the end of the ${size}-byte file`);
+  const header = new Uint8Array(Number(n));
+  readExactly(fd, header, 8, file);
+  return parseHeader(header, size, file);
+}
+
+/** Options of readSafetensors. */
+export interface ReadOptions {
+  /** Convert every float tensor to this dtype (bf16/f16 checkpoints to float32, say). */
+  floatDtype?: 'float32' | 'bfloat16';
+}
+
+/** The tensors and metadata of a safetensors file. */
+export interface SafetensorsContents {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+// Storage dtype a file dtype loads into directly, or how to widen it.
+const DIRECT: Record<string, DType> = { F32: 'float32', BF16: 'bfloat16', I32: 'int32', I64: 'int64', U8: 'uint8', BOOL: 'bool' };
+
+function decodeF16(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+function widen(entry: SafetensorsEntry, bytes: Uint8Array, file: string): Tensor {
+  const n = entry.shape.reduce((p, q) => p * q, 1);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const floatOut = ['F16', 'F64'].includes(entry.dtype);
+  const out = Tensor.empty(entry.shape, floatOut ? 'float32' : entry.dtype === 'U32' || entry.dtype === 'U64' ? 'int64' : 'int32');
+  const f32 = floatOut ? new Float32Array(out.buffer, 0, n) : null;
+  const i32 = out.dtype === 'int32' ? new Int32Array(out.buffer, 0, n) : null;
+  const i64 = out.dtype === 'int64' ? new BigInt64Array(out.buffer, 0, n) : null;
+  for (let i = 0; i < n; ++i) {
+    switch (entry.dtype) {
+      case 'F16': f32![i] = decodeF16(dv.getUint16(2 * i, true)); break;
+      case 'F64': f32![i] = dv.getFloat64(8 * i, true); break;
+      case 'I8': i32![i] = dv.getInt8(i); break;
+      case 'I16': i32![i] = dv.getInt16(2 * i, true); break;
+      case 'U16': i32![i] = dv.getUint16(2 * i, true); break;
+      case 'U32': i64![i] = BigInt(dv.getUint32(4 * i, true)); break;
+      case 'U64': {
+        const v = dv.getBigUint64(8 * i, true);
+        if (v > 0x7fffffffffffffffn) throw new SafetensorsError('UnsupportedDType', file, `tensor '${entry.name}' holds a U64 value above the int64 range`);
+        i64![i] = v;
+        break;
+      }
+      default:
+        throw new SafetensorsError('UnsupportedDType', file, `tensor '${entry.name}' has dtype ${entry.dtype}, which tsvision cannot load as a tensor`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads every tensor of a safetensors file (or only `names`). F32, BF16, I32, I64, U8 and
+ * BOOL load as they are; F16 and F64 load as float32; I8, I16, U16 as int32; U32, U64 as int64.
+ */
+export function readSafetensors(file: string, options: ReadOptions & { names?: readonly string[] } = {}): SafetensorsContents {
+  const fd = openForRead(file);
+  try {
+    const header = readHeaderFd(fd, file);
+    const wanted = options.names ? new Set(options.names) : null;
+    if (wanted) {
+      for (const name of wanted) {
+        if (!header.entries.some((e) => e.name === name)) throw new SafetensorsError('MissingTensor', file, `no tensor named '${name}'`);
+      }
+    }
+    const tensors = new Map<string, Tensor>();
+    for (const entry of header.entries) {
+      if (wanted && !wanted.has(entry.name)) continue;
+      const direct = DIRECT[entry.dtype];
+      let t: Tensor;
+      if (direct) {
+        t = Tensor.empty(entry.shape, direct);
+        readExactly(fd, new Uint8Array(t.buffer, 0, t.numel * DTYPE_SIZE[direct]), header.dataStart + entry.begin, file);
+      } else {
+        const bytes = new Uint8Array(entry.end - entry.begin);
+        readExactly(fd, bytes, header.dataStart + entry.begin, file);
+        t = widen(entry, bytes, file);
+      }
+      if (options.floatDtype && (t.dtype === 'float32' || t.dtype === 'bfloat16')) t = cast(t, options.floatDtype);
+      tensors.set(entry.name, t);
+    }
+    return { tensors, metadata: header.metadata };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const FILE_DTYPE: Record<DType, string> = { float32: 'F32', bfloat16: 'BF16', int32: 'I32', int64: 'I64', uint8: 'U8', bool: 'BOOL' };
+
+/**
+ * Writes tensors (and string metadata) to a safetensors file atomically: a temp file in
+ * the same folder, fsync, then rename over the target.
+ */
+export function writeSafetensors(file: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): void {
+  const list = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new SafetensorsError('InvalidHeaderDeserialization', file, `metadata '${k}' must be a string`);
+    }
+    header.__metadata__ = metadata;
+  }
+  const parts: Tensor[] = [];
+  let at = 0;
+  for (const [name, t] of list) {
+    if (name === '__metadata__') throw new SafetensorsError('InvalidHeader', file, "a tensor cannot be named '__metadata__'");
+    t.assertAlive('writeSafetensors');
+    const c = contiguous(t.detach());
+    const bytes = c.numel * DTYPE_SIZE[c.dtype];
+    header[name] = { dtype: FILE_DTYPE[c.dtype], shape: [...c.shape], data_offsets: [at, at + bytes] };
+    parts.push(c);
+    at += bytes;
+  }
+  let json = JSON.stringify(header);
+  // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
+  json += ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(headerBytes.length));
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+    fs.writeSync(fd, len);
+    fs.writeSync(fd, headerBytes);
+    for (const c of parts) {
+      const n = c.numel * DTYPE_SIZE[c.dtype];
+      if (n > 0) fs.writeSync(fd, new Uint8Array(c.buffer, c.offset * DTYPE_SIZE[c.dtype], n));
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    if (e instanceof TsvisionError) throw e;
+    throw new SafetensorsError('Io', file, `cannot write: ${(e as Error).message}`);
+  }
+}

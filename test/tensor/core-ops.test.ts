@@ -1,0 +1,57 @@
+/** Parity of the core ops (binary, reduce, shape, linalg) with torch; fixture from tools/reference/ops_core.py. */
+import * as T from '../../src/tensor/index.ts';
+import { checkOpFixture, type OpFn } from '../helpers/opcheck.ts';
+
+const binary = (f: (a: T.Tensor, b: T.Tensor) => T.Tensor): OpFn => ([a, b]) => f(a, b);
+
+const table: Record<string, OpFn> = {
+  add: ([a, b], k) => T.add(a, b, k.alpha),
+  sub: binary(T.sub),
+  mul: binary(T.mul),
+  div: binary(T.div),
+  maximum: binary(T.maximum),
+  minimum: binary(T.minimum),
+  pow: binary(T.pow),
+  mulScalar: ([a], k) => T.mul(a, k.s),
+  powScalar: ([a], k) => T.pow(a, k.e),
+  eq: binary(T.eq),
+  ne: binary(T.ne),
+  lt: binary(T.lt),
+  le: binary(T.le),
+  gt: binary(T.gt),
+  ge: binary(T.ge),
+  sum: ([x], k) => T.sum(x, k.dim, k.keepdim),
+  mean: ([x], k) => T.mean(x, k.dim, k.keepdim),
+  amax: ([x], k) => T.amax(x, k.dim, k.keepdim),
+  amin: ([x], k) => T.amin(x, k.dim, k.keepdim),
+  maxDim: ([x], k) => T.max(x, k.dim, k.keepdim),
+  minDim: ([x], k) => T.min(x, k.dim, k.keepdim),
+  argmax: ([x], k) => T.argmax(x, k.dim, k.keepdim),
+  argmin: ([x], k) => T.argmin(x, k.dim, k.keepdim),
+  var: ([x], k) => T.variance(x, k.dim, { correction: k.correction, keepdim: k.keepdim }),
+  std: ([x], k) => T.std(x, k.dim, { correction: k.correction, keepdim: k.keepdim }),
+  logsumexp: ([x], k) => T.logsumexp(x, k.dim, k.keepdim),
+  norm: ([x], k) => T.norm(x, k.p, k.dim, k.keepdim),
+  reshape: ([x], k) => T.reshape(x, k.shape),
+  permute: ([x], k) => T.permute(x, k.dims),
+  transpose: ([x], k) => T.transpose(x, k.d0, k.d1),
+  flatten: ([x], k) => T.flatten(x, k.start, k.end),
+  squeeze: ([x]) => T.squeeze(x),
+  unsqueeze: ([x], k) => T.unsqueeze(x, k.dim),
+  expand: ([x], k) => T.expand(x, k.shape),
+  narrow: ([x], k) => T.narrow(x, k.dim, k.start, k.length),
+  slice: ([x], k) => T.slice(x, k.dim, k.start, k.end, k.step),
+  select: ([x], k) => T.select(x, k.dim, k.index),
+  cat: (xs, k) => T.cat(xs, k.dim),
+  stack: (xs, k) => T.stack(xs, k.dim),
+  split: ([x], k) => T.split(x, k.size, k.dim),
+  chunk: ([x], k) => T.chunk(x, k.chunks, k.dim),
+  pad: ([x], k) => T.pad(x, k.pad, k.mode, k.value),
+  roll: ([x], k) => T.roll(x, k.shifts, k.dims),
+  repeat: ([x], k) => T.repeat(x, k.repeats),
+  matmul: binary(T.matmul),
+  bmm: binary(T.bmm),
+  linear: ([x, w, b]) => T.linear(x, w, b),
+};
+
+checkOpFixture('core.safetensors', table);
