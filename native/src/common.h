@@ -26,8 +26,8 @@ dnnl::memory::data_type ToDnnl(DType dt, const char* op);
 
 using Dims = std::vector<int64_t>;
 
-// A strided view over native storage, as a Tensor presents itself to the addon
-// (fields buffer, offset, shape, strides, dtypeId; see NativeTensor in native/index.d.ts).
+// A strided view over storage, as a Tensor presents itself to the addon
+// (fields buffer and meta; see NativeTensor in native/types/core.d.ts).
 struct View {
   uint8_t* base = nullptr;
   size_t bytes = 0;

@@ -120,16 +120,30 @@ View ReadView(Napi::Value value, const char* op, const char* what) {
   View v;
   v.base = static_cast<uint8_t*>(ab.Data());
   v.bytes = ab.ByteLength();
-  if (v.base == nullptr || v.bytes == 0) Fail(std::string(what) + " was disposed (its storage is released)");
-  v.offset = obj.Get(keys.Get(1u)).As<Napi::Number>().Int64Value();
-  v.shape = ReadDims(obj.Get(keys.Get(2u)), op, "shape");
-  v.strides = ReadDims(obj.Get(keys.Get(3u)), op, "strides");
-  v.dtype = static_cast<DType>(obj.Get(keys.Get(4u)).As<Napi::Number>().Int32Value());
-  if (v.shape.size() != v.strides.size()) Fail(std::string(what) + ": shape and strides differ in length");
+  if (ab.IsDetached()) Fail(std::string(what) + " was disposed (its storage is released)");
+  // meta: Float64Array [offset, dtypeId, ndim, ...shape, ...strides] (Tensor.meta).
+  Napi::Value metaValue = obj.Get(keys.Get(1u));
+  if (!metaValue.IsTypedArray()) Fail(std::string(what) + " has no view descriptor");
+  Napi::Float64Array meta = metaValue.As<Napi::Float64Array>();
+  const size_t len = meta.ElementLength();
+  const double* m = meta.Data();
+  if (len < 3) Fail(std::string(what) + ": malformed view descriptor");
+  const int nd = static_cast<int>(m[2]);
+  if (nd < 0 || len != static_cast<size_t>(3 + 2 * nd)) Fail(std::string(what) + ": malformed view descriptor");
+  v.offset = static_cast<int64_t>(m[0]);
+  const int dt = static_cast<int>(m[1]);
+  if (dt < 0 || dt > static_cast<int>(DType::Bool)) Fail(std::string(what) + ": unknown dtype id " + std::to_string(dt));
+  v.dtype = static_cast<DType>(dt);
+  v.shape.resize(nd);
+  v.strides.resize(nd);
+  for (int i = 0; i < nd; ++i) {
+    v.shape[i] = static_cast<int64_t>(m[3 + i]);
+    v.strides[i] = static_cast<int64_t>(m[3 + nd + i]);
+  }
   // Bounds: the furthest element reachable must lie inside the buffer.
   int64_t lo = v.offset, hi = v.offset;
   bool empty = false;
-  for (size_t i = 0; i < v.shape.size(); ++i) {
+  for (int i = 0; i < nd; ++i) {
     if (v.shape[i] == 0) empty = true;
     int64_t span = (v.shape[i] - 1) * v.strides[i];
     if (span < 0) lo += span; else hi += span;
@@ -442,9 +456,9 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
 
 void RegisterCore(Napi::Env env, Napi::Object exports) {
   InstanceData* data = new InstanceData();
-  Napi::Array keys = Napi::Array::New(env, 5);
-  const char* names[] = {"buffer", "offset", "shape", "strides", "dtypeId"};
-  for (uint32_t i = 0; i < 5; ++i) keys.Set(i, Napi::String::New(env, names[i]));
+  Napi::Array keys = Napi::Array::New(env, 2);
+  const char* names[] = {"buffer", "meta"};
+  for (uint32_t i = 0; i < 2; ++i) keys.Set(i, Napi::String::New(env, names[i]));
   data->keys = Napi::Persistent(keys);
   env.SetInstanceData<InstanceData>(data);
   Export(env, exports, "alloc", Alloc);

@@ -1,13 +1,11 @@
 /**
- * A strided view over native storage. `Tensor` satisfies this interface directly.
- * offset and strides count elements; dtypeId is DTYPE_ID in src/tensor/dtype.ts.
+ * A strided view over storage. `Tensor` satisfies this interface directly. `meta` packs
+ * the view so the addon reads it in one step: [offset, dtypeId, ndim, ...shape, ...strides]
+ * (offset and strides in elements; dtypeId is DTYPE_ID in src/tensor/dtype.ts).
  */
 export interface NativeTensor {
   readonly buffer: ArrayBuffer;
-  readonly offset: number;
-  readonly shape: readonly number[];
-  readonly strides: readonly number[];
-  readonly dtypeId: number;
+  readonly meta: Float64Array;
 }
 
 export interface NativeCore {

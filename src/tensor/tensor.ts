@@ -7,6 +7,7 @@ import { ArgumentError, DisposedError, DTypeError } from '../errors.ts';
 import { runBackward, type BackwardOptions, type GradNode } from './autograd.ts';
 import { DTYPE_ID, DTYPE_SIZE, type DType } from './dtype.ts';
 import { native } from './native.ts';
+import type { NativeTensor } from '../../native/index.d.ts';
 import * as A from './ops/activation.ts';
 import * as E from './ops/elementwise.ts';
 import * as I from './ops/index.ts';
@@ -14,7 +15,13 @@ import * as L from './ops/linalg.ts';
 import * as R from './ops/reduce.ts';
 import * as S from './ops/shape.ts';
 
-/** Native memory shared by a tensor and its views. */
+/**
+ * Below this size storage lives on the JS heap: creating a JS ArrayBuffer costs well
+ * under a microsecond, an external native one several, which dominates tiny ops.
+ */
+export const SMALL_STORAGE_BYTES = 4096;
+
+/** Memory shared by a tensor and its views: native (64-byte aligned) or, when small, JS-heap. */
 export class Storage {
   buffer: ArrayBuffer;
   readonly nbytes: number;
@@ -22,14 +29,15 @@ export class Storage {
 
   constructor(nbytes: number, zero: boolean) {
     this.nbytes = nbytes;
-    this.buffer = native.alloc(nbytes, zero);
+    this.buffer = nbytes <= SMALL_STORAGE_BYTES ? new ArrayBuffer(nbytes) : native.alloc(nbytes, zero);
   }
 
-  /** Frees the memory now; every view of it becomes unusable. */
+  /** Frees the memory now; every view of it becomes unusable (its buffer is detached). */
   release(): void {
     if (this.disposed) return;
     this.disposed = true;
-    native.release(this.buffer);
+    if (this.nbytes <= SMALL_STORAGE_BYTES) structuredClone(this.buffer, { transfer: [this.buffer] });
+    else native.release(this.buffer);
   }
 }
 
@@ -57,7 +65,7 @@ export type TypedArray = Float32Array | Int32Array | BigInt64Array | Uint8Array 
 /** Nested number arrays, as `tensor()` and `tolist()` use them. */
 export type NestedArray = number | boolean | NestedArray[];
 
-export class Tensor {
+export class Tensor implements NativeTensor {
   /** Native storage buffer (read by the addon). */
   buffer: ArrayBuffer;
   readonly storage: Storage;
@@ -69,6 +77,8 @@ export class Tensor {
   readonly dtype: DType;
   /** Numeric dtype code shared with the addon. */
   readonly dtypeId: number;
+  /** The view packed for the addon: [offset, dtypeId, ndim, ...shape, ...strides]. */
+  readonly meta: Float64Array;
   /** Whether autograd records ops on this tensor. */
   requiresGrad = false;
   /** Accumulated gradient after backward (leaves, and non-leaves that retainGrad()). */
@@ -86,6 +96,16 @@ export class Tensor {
     this.offset = offset;
     this.dtype = dtype;
     this.dtypeId = DTYPE_ID[dtype];
+    const nd = shape.length;
+    const meta = new Float64Array(3 + 2 * nd);
+    meta[0] = offset;
+    meta[1] = this.dtypeId;
+    meta[2] = nd;
+    for (let i = 0; i < nd; ++i) {
+      meta[3 + i] = shape[i];
+      meta[3 + nd + i] = strides[i];
+    }
+    this.meta = meta;
   }
 
   /** An uninitialised contiguous tensor (zeroed if asked). */
