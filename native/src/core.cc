@@ -1,7 +1,8 @@
-// Storage, views, errors, the primitive cache, strided copy with dtype conversion, fill.
+// Views, errors, the primitive cache, strided copy with dtype conversion, fill.
+// Storage itself is a JS ArrayBuffer: V8 frees it during GC, which napi finalizers
+// (deferred to the event loop in Node 20) would not do inside a synchronous loop.
 #include <omp.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -241,71 +242,6 @@ void StoreFromDouble(void* base, DType dt, int64_t i, double v) {
 
 namespace {
 
-// ---- storage -------------------------------------------------------------
-
-struct Block {
-  void* ptr;
-  size_t bytes;
-  bool released;
-};
-
-std::mutex blockMutex;
-std::unordered_map<void*, Block*> blocks;
-
-void FinalizeBlock(Napi::Env env, void* data, Block* block) {
-  {
-    std::lock_guard<std::mutex> lock(blockMutex);
-    blocks.erase(block->ptr);
-  }
-  if (!block->released) {
-    std::free(block->ptr);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->bytes));
-  }
-  delete block;
-}
-
-// alloc(nbytes, zero): a 64-byte aligned native buffer, freed by the GC or by release().
-Napi::Value Alloc(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  double requested = info[0].As<Napi::Number>().DoubleValue();
-  bool zero = info.Length() > 1 && info[1].ToBoolean().Value();
-  if (!(requested >= 0) || requested > 1e12) Fail("cannot allocate " + std::to_string(requested) + " bytes");
-  size_t bytes = static_cast<size_t>(requested);
-  size_t rounded = ((bytes + 63) / 64) * 64;
-  if (rounded == 0) rounded = 64;
-  void* ptr = std::aligned_alloc(64, rounded);
-  if (ptr == nullptr) Fail("out of memory allocating " + std::to_string(rounded) + " bytes");
-  if (zero) std::memset(ptr, 0, rounded);
-  Block* block = new Block{ptr, rounded, false};
-  {
-    std::lock_guard<std::mutex> lock(blockMutex);
-    blocks[ptr] = block;
-  }
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(rounded));
-  return Napi::ArrayBuffer::New(env, ptr, bytes == 0 ? rounded : bytes, FinalizeBlock, block);
-}
-
-// release(buffer): frees the memory now and detaches the buffer; later views see it as disposed.
-Napi::Value Release(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsArrayBuffer()) Fail("expected an ArrayBuffer");
-  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
-  void* ptr = ab.Data();
-  if (ptr == nullptr) return env.Undefined();
-  Block* block = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(blockMutex);
-    auto it = blocks.find(ptr);
-    if (it != blocks.end()) block = it->second;
-  }
-  if (block == nullptr || block->released) return env.Undefined();
-  ab.Detach();
-  block->released = true;
-  std::free(block->ptr);
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->bytes));
-  return env.Undefined();
-}
-
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   Instance(info.Env()).errorClass = Napi::Persistent(info[0].As<Napi::Function>());
   return info.Env().Undefined();
@@ -461,8 +397,6 @@ void RegisterCore(Napi::Env env, Napi::Object exports) {
   for (uint32_t i = 0; i < 2; ++i) keys.Set(i, Napi::String::New(env, names[i]));
   data->keys = Napi::Persistent(keys);
   env.SetInstanceData<InstanceData>(data);
-  Export(env, exports, "alloc", Alloc);
-  Export(env, exports, "release", Release);
   Export(env, exports, "setErrorClass", SetErrorClass);
   Export(env, exports, "setNumThreads", SetNumThreads);
   Export(env, exports, "getNumThreads", GetNumThreads);

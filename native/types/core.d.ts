@@ -9,10 +9,6 @@ export interface NativeTensor {
 }
 
 export interface NativeCore {
-  /** A 64-byte aligned native buffer of `nbytes`, zeroed if asked; freed by GC or release(). */
-  alloc(nbytes: number, zero: boolean): ArrayBuffer;
-  /** Frees a buffer from alloc() now and detaches it. */
-  release(buffer: ArrayBuffer): void;
   /** The class native errors are created from. */
   setErrorClass(ctor: new (message: string) => Error): void;
   setNumThreads(n: number): void;

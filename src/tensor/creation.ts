@@ -25,7 +25,7 @@ function shapeOf(shape: number | readonly number[]): readonly number[] {
   return typeof shape === 'number' ? [shape] : shape;
 }
 
-/** An uninitialised tensor. */
+/** A new tensor (its memory starts zeroed, but do not rely on it: use zeros()). */
 export function empty(shape: number | readonly number[], options?: CreateOptions): Tensor {
   return finish(Tensor.empty(shapeOf(shape), options?.dtype ?? 'float32'), options);
 }
@@ -39,7 +39,7 @@ export function full(shape: number | readonly number[], value: number, options?:
 
 /** A tensor of zeros. */
 export function zeros(shape: number | readonly number[], options?: CreateOptions): Tensor {
-  return finish(Tensor.empty(shapeOf(shape), options?.dtype ?? 'float32', true), options);
+  return finish(Tensor.empty(shapeOf(shape), options?.dtype ?? 'float32'), options);
 }
 
 /** A tensor of ones. */

@@ -16,28 +16,25 @@ import * as R from './ops/reduce.ts';
 import * as S from './ops/shape.ts';
 
 /**
- * Below this size storage lives on the JS heap: creating a JS ArrayBuffer costs well
- * under a microsecond, an external native one several, which dominates tiny ops.
+ * Memory shared by a tensor and its views: a JS ArrayBuffer (zero-filled), which the addon
+ * reads in place. V8 frees it when the last view is collected, during GC itself, so a
+ * synchronous training loop keeps memory flat; dispose() releases it sooner.
  */
-export const SMALL_STORAGE_BYTES = 4096;
-
-/** Memory shared by a tensor and its views: native (64-byte aligned) or, when small, JS-heap. */
 export class Storage {
   buffer: ArrayBuffer;
   readonly nbytes: number;
   disposed = false;
 
-  constructor(nbytes: number, zero: boolean) {
+  constructor(nbytes: number) {
     this.nbytes = nbytes;
-    this.buffer = nbytes <= SMALL_STORAGE_BYTES ? new ArrayBuffer(nbytes) : native.alloc(nbytes, zero);
+    this.buffer = new ArrayBuffer(nbytes);
   }
 
-  /** Frees the memory now; every view of it becomes unusable (its buffer is detached). */
+  /** Releases the memory: the buffer is detached (transferred to a clone nothing holds). */
   release(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.nbytes <= SMALL_STORAGE_BYTES) structuredClone(this.buffer, { transfer: [this.buffer] });
-    else native.release(this.buffer);
+    structuredClone(this.buffer, { transfer: [this.buffer] });
   }
 }
 
@@ -108,12 +105,12 @@ export class Tensor implements NativeTensor {
     this.meta = meta;
   }
 
-  /** An uninitialised contiguous tensor (zeroed if asked). */
-  static empty(shape: readonly number[], dtype: DType = 'float32', zero = false): Tensor {
+  /** A new contiguous tensor; its memory starts zeroed. */
+  static empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ArgumentError(`empty: shape [${shape.join(', ')}] has an invalid size ${d}`);
     }
-    const storage = new Storage(numelOf(shape) * DTYPE_SIZE[dtype], zero);
+    const storage = new Storage(numelOf(shape) * DTYPE_SIZE[dtype]);
     return new Tensor(storage, [...shape], contiguousStrides(shape), 0, dtype);
   }
 

@@ -242,7 +242,7 @@ export function slice(x: Tensor, dim: number, start = 0, end = Number.MAX_SAFE_I
   strides[d] = x.strides[d] * step;
   const out = makeView(x, shape, strides, x.offset + s * x.strides[d]);
   return record(out, 'slice', [x], (g) => {
-    const full = Tensor.empty(x.shape, g.dtype, true);
+    const full = Tensor.empty(x.shape, g.dtype);
     copyInto(slice(full, d, s, e, step), g);
     return [full];
   });
