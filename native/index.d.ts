@@ -14,6 +14,7 @@ import type { NativeNorm } from './types/norm.d.ts';
 import type { NativeIndex } from './types/index.d.ts';
 import type { NativeResample } from './types/resample.d.ts';
 import type { NativeRandom } from './types/random.d.ts';
+import type { NativeImage } from './types/image.d.ts';
 
 export type { NativeTensor } from './types/core.d.ts';
 
@@ -27,4 +28,5 @@ export type NativeAddon = NativeCore &
   NativeNorm &
   NativeIndex &
   NativeResample &
-  NativeRandom;
+  NativeRandom &
+  NativeImage;

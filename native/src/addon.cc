@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tsv::RegisterIndex(env, exports);
   tsv::RegisterResample(env, exports);
   tsv::RegisterRandom(env, exports);
+  tsv::RegisterImage(env, exports);
   return exports;
 }
 
