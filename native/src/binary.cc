@@ -1,6 +1,7 @@
 // Broadcasting binary kernels: out = a (op) b over out's shape. a and b share one dtype
 // and may broadcast through zero strides; out has that dtype, or bool for comparisons.
 // Our own kernel rather than oneDNN binary, which only broadcasts its second operand.
+#include <algorithm>
 #include <cmath>
 
 #include "common.h"
@@ -76,28 +77,35 @@ void Kernel3(int op, const View& a, const View& b, const View& out) {
     if constexpr (kBf16Out) *p = F32ToBf16(static_cast<float>(v));
     else *p = static_cast<O>(v);
   };
+  // Work items are (row, chunk of the row): contiguous operands collapse into a single
+  // long row, which must still be split across threads.
+  constexpr int64_t kChunk = 1 << 14;
+  const int64_t chunks = (inner + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) if (rows * inner > (1 << 15))
-  for (int64_t r = 0; r < rows; ++r) {
+  for (int64_t job = 0; job < rows * chunks; ++job) {
+    const int64_t r = job / chunks;
+    const int64_t i0 = (job % chunks) * kChunk;
+    const int64_t n = std::min(kChunk, inner - i0);
     int64_t rem = r, oa = 0, ob = 0, oo = 0;
     for (int d = nd - 2; d >= 0; --d) {
       int64_t i = rem % shape[d];
       rem /= shape[d];
       oa += i * sa[d]; ob += i * sb[d]; oo += i * so[d];
     }
-    const S* xa = pa + oa;
-    const S* xb = pb + ob;
-    O* xo = po + oo;
+    const S* xa = pa + oa + i0 * ia;
+    const S* xb = pb + ob + i0 * ib;
+    O* xo = po + oo + i0 * io;
     // Separate loops for the common stride patterns so the compiler vectorizes them.
     if (ia == 1 && ib == 1 && io == 1) {
-      for (int64_t i = 0; i < inner; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), Load<S>::get(xb[i])));
+      for (int64_t i = 0; i < n; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), Load<S>::get(xb[i])));
     } else if (ia == 1 && ib == 0 && io == 1) {
       const C y = Load<S>::get(xb[0]);
-      for (int64_t i = 0; i < inner; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), y));
+      for (int64_t i = 0; i < n; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), y));
     } else if (ia == 0 && ib == 1 && io == 1) {
       const C x = Load<S>::get(xa[0]);
-      for (int64_t i = 0; i < inner; ++i) store(xo + i, Apply<C>(op, x, Load<S>::get(xb[i])));
+      for (int64_t i = 0; i < n; ++i) store(xo + i, Apply<C>(op, x, Load<S>::get(xb[i])));
     } else {
-      for (int64_t i = 0; i < inner; ++i)
+      for (int64_t i = 0; i < n; ++i)
         store(xo + i * io, Apply<C>(op, Load<S>::get(xa[i * ia]), Load<S>::get(xb[i * ib])));
     }
   }

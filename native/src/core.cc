@@ -3,6 +3,7 @@
 // (deferred to the event loop in Node 20) would not do inside a synchronous loop.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -292,19 +293,6 @@ void Collapse(Dims& shape, Dims& sa, Dims& sb) {
   shape = cs; sa = ca; sb = cb;
 }
 
-template <class F>
-void ForEachRow(const Dims& shape, int64_t rows, const F& body) {
-  // body(row, indexOfOuterDims) is called for each row (all dims but the last).
-  const int nd = static_cast<int>(shape.size());
-#pragma omp parallel for schedule(static) if (rows * shape.back() > (1 << 15))
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t rem = r;
-    int64_t idx[16];
-    for (int d = nd - 2; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
-    body(r, idx);
-  }
-}
-
 template <class SrcT, class DstT>
 void CopyTyped(const View& src, const View& dst) {
   using S = typename Io<SrcT>::S;
@@ -318,18 +306,30 @@ void CopyTyped(const View& src, const View& dst) {
   for (int d = 0; d < nd - 1; ++d) rows *= shape[d];
   const S* sp = src.ptr<S>();
   D* dp = dst.ptr<D>();
-  ForEachRow(shape, rows, [&](int64_t, const int64_t* idx) {
-    int64_t so = 0, dof = 0;
-    for (int d = 0; d < nd - 1; ++d) { so += idx[d] * ss[d]; dof += idx[d] * ds[d]; }
-    const S* s = sp + so;
-    D* o = dp + dof;
-    if constexpr (std::is_same_v<SrcT, DstT>) {
-      if (si == 1 && di == 1) { std::memcpy(o, s, inner * sizeof(S)); return; }
-      for (int64_t i = 0; i < inner; ++i) o[i * di] = s[i * si];
-    } else {
-      for (int64_t i = 0; i < inner; ++i) Io<DstT>::put(o + i * di, Io<SrcT>::get(s + i * si));
+  // Work items are (row, chunk of the row), so one long contiguous row still uses every thread.
+  constexpr int64_t kChunk = 1 << 14;
+  const int64_t chunks = (inner + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (rows * inner > (1 << 15))
+  for (int64_t job = 0; job < rows * chunks; ++job) {
+    const int64_t r = job / chunks;
+    const int64_t i0 = (job % chunks) * kChunk;
+    const int64_t n = std::min(kChunk, inner - i0);
+    int64_t rem = r, so = 0, dof = 0;
+    for (int d = nd - 2; d >= 0; --d) {
+      const int64_t i = rem % shape[d];
+      rem /= shape[d];
+      so += i * ss[d];
+      dof += i * ds[d];
     }
-  });
+    const S* s = sp + so + i0 * si;
+    D* o = dp + dof + i0 * di;
+    if constexpr (std::is_same_v<SrcT, DstT>) {
+      if (si == 1 && di == 1) { std::memcpy(o, s, n * sizeof(S)); continue; }
+      for (int64_t i = 0; i < n; ++i) o[i * di] = s[i * si];
+    } else {
+      for (int64_t i = 0; i < n; ++i) Io<DstT>::put(o + i * di, Io<SrcT>::get(s + i * si));
+    }
+  }
 }
 
 template <class SrcT>
