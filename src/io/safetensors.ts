@@ -72,30 +72,50 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
-// Top-level keys of a JSON object text in order, including duplicates (JSON.parse keeps only the last).
-function topLevelKeys(text: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
+// The first key that repeats within one JSON object, at any depth, of a text JSON.parse
+// accepted (JSON.parse silently keeps the last value of a repeated key).
+function repeatedKey(text: string): string | null {
+  const open: (Set<string> | null)[] = []; // one entry per open object or array (null)
   let expectKey = false;
   for (let i = 0; i < text.length; ++i) {
     const c = text[i];
     if (c === '"') {
       let j = i + 1;
       while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+      const keys = open[open.length - 1];
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
       expectKey = false;
       i = j;
     } else if (c === '{' || c === '[') {
-      depth++;
-      expectKey = c === '{' && depth === 1;
-    } else if (c === '}' || c === ']') depth--;
-    else if (c === ',' && depth === 1) expectKey = true;
+      open.push(c === '{' ? new Set() : null);
+      expectKey = c === '{';
+    } else if (c === '}' || c === ']') open.pop();
+    else if (c === ',') expectKey = open[open.length - 1] !== null;
   }
-  return keys;
+  return null;
+}
+
+// A short description of an untrusted JSON value for messages (never a deep stringify).
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.slice(0, 8).map((x) => (typeof x === 'number' ? String(x) : typeof x === 'string' ? JSON.stringify(x.slice(0, 40)) : Array.isArray(x) ? 'array' : typeof x)).join(', ')}${v.length > 8 ? ', ...' : ''}]`;
+  return typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'number' ? String(v) : v === null ? 'null' : typeof v;
+}
+
+// Own, enumerable, writable: also for a key like "__proto__", which plain assignment would swallow.
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isNonNegInteger(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
 
 /**
@@ -105,7 +125,8 @@ function isNonNegInt(v: unknown): v is number {
 export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: string): SafetensorsHeader {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    // ignoreBOM keeps a leading byte-order mark in the text, where JSON.parse rejects it as the reference does.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     throw new SafetensorsError('InvalidHeader', file, 'header is not valid UTF-8');
   }
@@ -118,12 +139,8 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: str
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new SafetensorsError('InvalidHeaderDeserialization', file, 'header must be a JSON object');
   }
-  const keys = topLevelKeys(text);
-  const seen = new Set<string>();
-  for (const k of keys) {
-    if (seen.has(k)) throw new SafetensorsError('DuplicateKey', file, `key '${k}' appears more than once in the header`);
-    seen.add(k);
-  }
+  const repeated = repeatedKey(text);
+  if (repeated !== null) throw new SafetensorsError('DuplicateKey', file, `key ${describe(repeated)} appears more than once in one object of the header`);
   const metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
@@ -132,8 +149,8 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: str
         throw new SafetensorsError('InvalidHeaderDeserialization', file, '__metadata__ must be an object of strings');
       }
       for (const [k, v] of Object.entries(value)) {
-        if (typeof v !== 'string') throw new SafetensorsError('InvalidHeaderDeserialization', file, `__metadata__.${k} must be a string, got ${typeof v}`);
-        metadata[k] = v;
+        if (typeof v !== 'string') throw new SafetensorsError('InvalidHeaderDeserialization', file, `__metadata__.${k} must be a string, got ${describe(v)}`);
+        setOwn(metadata, k, v);
       }
       continue;
     }
@@ -141,11 +158,13 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: str
     if (typeof info !== 'object' || info === null || typeof info.dtype !== 'string' || !Array.isArray(info.shape) || !Array.isArray(info.data_offsets)) {
       throw new SafetensorsError('InvalidHeaderDeserialization', file, `entry '${name}' needs dtype, shape and data_offsets`);
     }
-    if (!(info.dtype in SAFETENSORS_DTYPE_BITS)) throw new SafetensorsError('UnknownDType', file, `tensor '${name}' has unknown dtype '${info.dtype}'`);
-    if (!info.shape.every(isNonNegInt)) throw new SafetensorsError('InvalidHeaderDeserialization', file, `tensor '${name}' has an invalid shape ${JSON.stringify(info.shape)}`);
+    if (!Object.hasOwn(SAFETENSORS_DTYPE_BITS, info.dtype)) throw new SafetensorsError('UnknownDType', file, `tensor '${name}' has unknown dtype ${describe(info.dtype)}`);
+    if (!info.shape.every(isNonNegInteger)) throw new SafetensorsError('InvalidHeaderDeserialization', file, `tensor '${name}' has an invalid shape ${describe(info.shape)}`);
+    // JSON numbers past 2^53 are no longer exact; such a dim can only describe an impossible size.
+    if (!info.shape.every(isNonNegInt)) throw new SafetensorsError('ValidationOverflow', file, `tensor '${name}' of shape ${describe(info.shape)} is too large`);
     const offsets = info.data_offsets;
     if (offsets.length !== 2 || !offsets.every(isNonNegInt)) {
-      throw new SafetensorsError('InvalidOffset', file, `tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+      throw new SafetensorsError('InvalidOffset', file, `tensor '${name}' has invalid data_offsets ${describe(offsets)}`);
     }
     entries.push({ name, dtype: info.dtype, shape: info.shape as number[], begin: offsets[0] as number, end: offsets[1] as number });
   }
@@ -175,7 +194,7 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: str
 function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
   let done = 0;
   while (done < into.length) {
-    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    const n = ioCall(file, 'cannot read', () => fs.readSync(fd, into, done, into.length - done, position + done));
     if (n === 0) throw new SafetensorsError('MetadataIncompleteBuffer', file, `file ended after ${position + done} bytes`);
     done += n;
   }
@@ -191,16 +210,23 @@ export function readHeader(file: string): SafetensorsHeader {
   }
 }
 
-function openForRead(file: string): number {
+// Runs a file system call, turning its failure (EISDIR, EIO, ...) into an Io error naming the file.
+function ioCall<T>(file: string, what: string, fn: () => T): T {
   try {
-    return fs.openSync(file, 'r');
+    return fn();
   } catch (e) {
-    throw new SafetensorsError('Io', file, `cannot open: ${(e as Error).message}`);
+    throw new SafetensorsError('Io', file, `${what}: ${(e as Error).message}`);
   }
 }
 
+function openForRead(file: string): number {
+  return ioCall(file, 'cannot open', () => fs.openSync(file, 'r'));
+}
+
 function readHeaderFd(fd: number, file: string): SafetensorsHeader {
-  const size = fs.fstatSync(fd).size;
+  const stat = ioCall(file, 'cannot stat', () => fs.fstatSync(fd));
+  if (!stat.isFile()) throw new SafetensorsError('Io', file, 'not a regular file');
+  const size = stat.size;
   if (size < 8) throw new SafetensorsError('HeaderTooSmall', file, `file has ${size} bytes, fewer than the 8-byte header length`);
   const lenBytes = new Uint8Array(8);
   readExactly(fd, lenBytes, 0, file);
@@ -224,8 +250,9 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-// Storage dtype a file dtype loads into directly, or how to widen it.
-const DIRECT: Record<string, DType> = { F32: 'float32', BF16: 'bfloat16', I32: 'int32', I64: 'int64', U8: 'uint8', BOOL: 'bool' };
+// Storage dtype a file dtype loads into directly. BOOL loads as uint8 and is then cast, so a
+// byte other than 0 and 1 becomes true rather than a bool no comparison treats as true.
+const DIRECT: Record<string, DType> = { F32: 'float32', BF16: 'bfloat16', I32: 'int32', I64: 'int64', U8: 'uint8', BOOL: 'uint8' };
 
 function decodeF16(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
@@ -287,6 +314,7 @@ export function readSafetensors(file: string, options: ReadOptions & { names?: r
       if (direct) {
         t = Tensor.empty(entry.shape, direct);
         readExactly(fd, new Uint8Array(t.buffer, 0, t.numel * DTYPE_SIZE[direct]), header.dataStart + entry.begin, file);
+        if (entry.dtype === 'BOOL') t = cast(t, 'bool');
       } else {
         const bytes = new Uint8Array(entry.end - entry.begin);
         readExactly(fd, bytes, header.dataStart + entry.begin, file);
@@ -309,7 +337,8 @@ const FILE_DTYPE: Record<DType, string> = { float32: 'F32', bfloat16: 'BF16', in
  */
 export function writeSafetensors(file: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): void {
   const list = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const header: Record<string, unknown> = {};
+  // No prototype, so a tensor named "__proto__" is an ordinary key.
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new SafetensorsError('InvalidHeaderDeserialization', file, `metadata '${k}' must be a string`);
