@@ -61,3 +61,29 @@ export class NativeError extends TsvisionError {
     super('E_NATIVE', message);
   }
 }
+
+/** One key whose checkpoint shape differs from the module's. */
+export interface StateDictShapeMismatch {
+  key: string;
+  checkpointShape: readonly number[];
+  modelShape: readonly number[];
+}
+
+/**
+ * A state dict that does not fit a module (Module.loadStateDict): every missing key,
+ * unexpected key and shape mismatch is listed in the message and in the fields.
+ */
+export class StateDictError extends TsvisionError {
+  readonly missingKeys: readonly string[];
+  readonly unexpectedKeys: readonly string[];
+  readonly mismatchedKeys: readonly StateDictShapeMismatch[];
+  constructor(
+    message: string,
+    details: { missingKeys: readonly string[]; unexpectedKeys: readonly string[]; mismatchedKeys: readonly StateDictShapeMismatch[] },
+  ) {
+    super('E_STATE_DICT', message);
+    this.missingKeys = details.missingKeys;
+    this.unexpectedKeys = details.unexpectedKeys;
+    this.mismatchedKeys = details.mismatchedKeys;
+  }
+}
