@@ -6,7 +6,6 @@
 import { ArgumentError, DisposedError, DTypeError } from '../errors.ts';
 import { runBackward, type BackwardOptions, type GradNode } from './autograd.ts';
 import { DTYPE_ID, DTYPE_SIZE, type DType } from './dtype.ts';
-import { native } from './native.ts';
 import type { NativeTensor } from '../../native/index.d.ts';
 import * as A from './ops/activation.ts';
 import * as E from './ops/elementwise.ts';

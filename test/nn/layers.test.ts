@@ -46,7 +46,7 @@ const unary = (m: nn.Module & { forward(x: Tensor): Tensor }, x: Inputs) => m.fo
 class Tower extends nn.Module {
   blocks = this.module('blocks', new nn.ModuleList([new nn.Linear(4, 5), new nn.Linear(5, 4)]));
   scale = this.buffer('scale', nn.init.constant_(Tensor.empty([4]), 0.5));
-  scratch = this.buffer('scratch', Tensor.empty([2], 'float32', true), { persistent: false });
+  scratch = this.buffer('scratch', Tensor.empty([2], 'float32'), { persistent: false });
   heads = this.module('heads', new nn.ModuleDict({ b: new nn.Linear(4, 2), a: new nn.Linear(4, 3, { bias: false }) }));
 
   override forward(x: Tensor): Tensor {
@@ -186,7 +186,7 @@ for (const c of cases) {
     }
     for (const [name, p] of m.namedParameters()) {
       const ref = get(`${c.name}/pgrad/${name}`);
-      assertClose(p.grad ?? Tensor.empty(p.shape, 'float32', true), ref, F32_TOL, `grad of ${name}`);
+      assertClose(p.grad ?? Tensor.empty(p.shape, 'float32'), ref, F32_TOL, `grad of ${name}`);
     }
     if (c.train) {
       for (const [name, b] of m.namedBuffers()) assertClose(b, get(`${c.name}/after/${name}`), F32_TOL, `buffer ${name} after forward`);

@@ -54,7 +54,7 @@ function copyOf(x: Tensor): Tensor {
 }
 
 // Backward rules scatter straight into zeroed memory rather than into a copy of zeros.
-const zeroed = (shape: readonly number[], dtype: DType) => Tensor.empty(shape, dtype, true);
+const zeroed = (shape: readonly number[], dtype: DType) => Tensor.empty(shape, dtype);
 
 function checkVectorIndex(op: string, index: Tensor): void {
   checkIndexDType(op, index);
