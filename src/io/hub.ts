@@ -337,7 +337,8 @@ function resolveUrl(ctx: Context, repoId: string, revision: string, filename: st
 
 async function fileMetadata(ctx: Context, repoId: string, revision: string, filename: string): Promise<FileMetadata> {
   const what = `hub file ${repoId}/${filename} (revision ${revision})`;
-  const { response, url, location } = await open(ctx, 'HEAD', resolveUrl(ctx, repoId, revision, filename), {}, true);
+  const start = resolveUrl(ctx, repoId, revision, filename);
+  const { response, url, location } = await open(ctx, 'HEAD', start, {}, true);
   response.resume();
   if (!location && response.statusCode !== 200) throw statusError(response, what);
   const commit = header(response.headers, 'x-repo-commit');
@@ -351,7 +352,9 @@ async function fileMetadata(ctx: Context, repoId: string, revision: string, file
     throw new HubError('Http', `${what}: the response has no usable ETag (got '${etag ?? ''}')`);
   }
   const size = sizeText !== undefined && /^\d+$/.test(sizeText) ? Number(sizeText) : undefined;
-  return { commit, etag, size, downloadUrl: location ?? url };
+  // Small files are fetched at the commit, so a branch moving between HEAD and GET cannot mix versions.
+  const downloadUrl = location ?? (url.href === start.href ? resolveUrl(ctx, repoId, commit, filename) : url);
+  return { commit, etag, size, downloadUrl };
 }
 
 interface RepoListing {
@@ -550,6 +553,41 @@ function fsyncFile(file: string): void {
   }
 }
 
+// Writes each chunk synchronously as it arrives: a stream that fails drops what it still buffers,
+// so a synchronous write is what keeps every received byte on disk for the resume.
+function receive(response: IncomingMessage, fd: number, size: number | undefined, progress: ProgressReporter, what: string, partial: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) return resolve();
+      response.destroy();
+      reject(error);
+    };
+    response.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      if (size !== undefined && progress.bytes + chunk.length > size) {
+        return settle(new HubError('Integrity', `${what}: the server sent more than the ${size} bytes it announced; the partial file is deleted`));
+      }
+      try {
+        for (let offset = 0; offset < chunk.length; ) offset += fs.writeSync(fd, chunk, offset);
+      } catch (error) {
+        return settle(new HubError('Io', `${what}: writing ${partial}: ${(error as Error).message}`));
+      }
+      try {
+        progress.advance(chunk.length);
+      } catch (error) {
+        settle(error);
+      }
+    });
+    response.on('end', () => settle());
+    const lost = (reason: string) => settle(new HubError('Network', `${what}: connection lost after ${progress.bytes} of ${size ?? '?'} bytes (${reason})`));
+    response.on('error', (error) => lost(error.message));
+    response.on('close', () => lost('closed'));
+  });
+}
+
 // One GET into `partial`, appending to what is there when the server honours the Range.
 async function transfer(ctx: Context, meta: FileMetadata, partial: string, label: string): Promise<void> {
   let have = fileSize(partial);
@@ -557,7 +595,7 @@ async function transfer(ctx: Context, meta: FileMetadata, partial: string, label
     fs.rmSync(partial, { force: true });
     have = 0;
   }
-  if (meta.size !== undefined && have === meta.size) return;
+  if (have > 0 && have === meta.size) return;
   const what = `download of ${label}`;
   let { response } = await open(ctx, 'GET', meta.downloadUrl, have > 0 ? { range: `bytes=${have}-` } : {});
   if (response.statusCode === 416 && have > 0) {
@@ -579,34 +617,20 @@ async function transfer(ctx: Context, meta: FileMetadata, partial: string, label
   }
   if (!append) have = 0;
   const progress = new ProgressReporter(label, meta.size, have, ctx.onProgress, ctx.progressStream);
-  // Chunks are written as they come (no stream buffer to drop on a failure), so every byte received stays for the resume.
-  let sink: fs.promises.FileHandle;
+  let fd: number;
   try {
-    sink = await fs.promises.open(partial, append ? 'a' : 'w');
+    fd = fs.openSync(partial, append ? 'a' : 'w');
   } catch (error) {
     response.destroy();
     throw new HubError('Io', `${what}: opening ${partial}: ${(error as Error).message}`);
   }
-  const chunks = (response as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await chunks.next();
-      } catch (error) {
-        throw new HubError('Network', `${what}: connection lost after ${fileSize(partial)} of ${meta.size ?? '?'} bytes (${(error as Error).message})`);
-      }
-      if (next.done) break;
-      try {
-        await sink.write(next.value);
-      } catch (error) {
-        throw new HubError('Io', `${what}: writing ${partial}: ${(error as Error).message}`);
-      }
-      progress.advance(next.value.length);
-    }
+    await receive(response, fd, meta.size, progress, what, partial);
+  } catch (error) {
+    if (error instanceof HubError && error.reason === 'Integrity') fs.rmSync(partial, { force: true });
+    throw error;
   } finally {
-    response.destroy();
-    await sink.close();
+    fs.closeSync(fd);
   }
   progress.finish();
   const got = fileSize(partial);

@@ -85,6 +85,11 @@ export class ProgressReporter {
     this.tty = !onProgress && stream.isTTY ? stream : undefined;
   }
 
+  /** Bytes present so far. */
+  get bytes(): number {
+    return this.done;
+  }
+
   /** Counts `bytes` more received. */
   advance(bytes: number): void {
     this.done += bytes;

@@ -65,7 +65,7 @@ before(async () => {
     'tokenizer.json': '{}',
     'README.md': '# fake',
   });
-  hub.commit('org/bin-only', { 'pytorch_model.bin': randomBytes(100), 'config.json': '{}' });
+  hub.commit('org/bin-only', { 'pytorch_model.bin': randomBytes(100), 'config.json': '{}', '.gitkeep': '', 'empty.safetensors': '' });
   hub.commit('org/gated', { 'config.json': '{"gated":true}', 'model.safetensors': randomBytes(500) }, { token: 'secret-token' });
 });
 
@@ -104,6 +104,14 @@ describe('hubDownload', () => {
     assert.equal(fs.readFileSync(config, 'utf8'), configV2);
     const gitSha1 = createHash('sha1').update(`blob ${configV2.length}\0${configV2}`).digest('hex');
     assert.equal(fs.readlinkSync(config), path.join('..', '..', 'blobs', gitSha1));
+  });
+
+  test('an empty file is downloaded and cached like any other', async () => {
+    const cacheDir = freshCache();
+    const file = await hubDownload('org/bin-only', '.gitkeep', { endpoint: hub.endpoint, cacheDir });
+    assert.equal(fs.readFileSync(file, 'utf8'), '');
+    const lfsEmpty = await hubDownload('org/bin-only', 'empty.safetensors', { endpoint: hub.endpoint, cacheDir });
+    assert.equal(fs.readlinkSync(lfsEmpty), path.join('..', '..', 'blobs', sha256(Buffer.alloc(0))));
   });
 
   test('a nested filename gets a nested snapshot path whose symlink climbs back to blobs', async () => {
