@@ -4,6 +4,7 @@
 // pixel is a normalized, fixed-point weighted sum over a support that widens with the
 // downscale factor (antialiasing). Filter shapes and rounding follow Pillow's documented
 // behaviour; the code is our own.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -136,15 +137,20 @@ void Vertical(const uint8_t* src, int w, int channels, int rowOffset, const Taps
   }
 }
 
-// Nearest neighbour as Pillow does it: source index floor((x + 0.5) * scale) over the box.
-void NearestResize(const uint8_t* src, int srcW, int channels, const double* box, int outW, int outH, uint8_t* dst) {
+// Nearest neighbour as Pillow's affine scaling does it: the source coordinate starts at
+// box0 + scale/2 and grows by `scale` per output pixel. It is accumulated, not recomputed as
+// (x + 0.5)·scale, because the accumulated rounding decides which pixel Pillow picks at ties.
+void NearestResize(const uint8_t* src, int srcW, int srcH, int channels, const double* box, int outW, int outH, uint8_t* dst) {
   const double sx = (box[2] - box[0]) / outW, sy = (box[3] - box[1]) / outH;
-  for (int y = 0; y < outH; ++y) {
-    const int yy = static_cast<int>(box[1] + (y + 0.5) * sy);
+  std::vector<int> xin(outW);
+  double xo = box[0] + sx * 0.5;
+  for (int x = 0; x < outW; ++x, xo += sx) xin[x] = std::min(static_cast<int>(xo), srcW - 1);
+  double yo = box[1] + sy * 0.5;
+  for (int y = 0; y < outH; ++y, yo += sy) {
+    const int yy = std::min(static_cast<int>(yo), srcH - 1);
     for (int x = 0; x < outW; ++x) {
-      const int xx = static_cast<int>(box[0] + (x + 0.5) * sx);
       for (int c = 0; c < channels; ++c)
-        dst[(static_cast<size_t>(y) * outW + x) * channels + c] = src[(static_cast<size_t>(yy) * srcW + xx) * channels + c];
+        dst[(static_cast<size_t>(y) * outW + x) * channels + c] = src[(static_cast<size_t>(yy) * srcW + xin[x]) * channels + c];
     }
   }
 }
@@ -169,7 +175,7 @@ Napi::Value ResizeImage(const Napi::CallbackInfo& info) {
   const uint8_t* in = src.ptr<uint8_t>();
   uint8_t* out = dst.ptr<uint8_t>();
   if (filter == Nearest) {
-    NearestResize(in, w, c, box, outW, outH, out);
+    NearestResize(in, w, h, c, box, outW, outH, out);
     return info.Env().Undefined();
   }
   const bool needH = outW != w || box[0] != 0 || box[2] != outW;
