@@ -2,3 +2,9 @@
 export * from './errors.ts';
 export * from './tensor/index.ts';
 export * as nn from './nn/index.ts';
+export * from './io/safetensors.ts';
+export * from './io/hub.ts';
+export * from './io/image.ts';
+export * from './data/transforms.ts';
+export * from './models/index.ts';
+export * from './io/pretrained.ts';

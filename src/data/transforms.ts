@@ -31,8 +31,6 @@ export const OPENAI_CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 /** timm's default crop_pct. */
 export const DEFAULT_CROP_PCT = 0.875;
 
-/** Interpolation names as timm and torchvision configs spell them (Pillow filters). */
-export type Interpolation = ResampleFilter;
 
 /** Options of resize. */
 export interface ResizeOptions {
@@ -60,7 +58,7 @@ export interface EvalConfig {
   inputSize: readonly [number, number, number];
   /** Fraction of the resized image the crop keeps; the resize target is floor(H / cropPct) (default 0.875). */
   cropPct?: number;
-  interpolation?: Interpolation;
+  interpolation?: ResampleFilter;
   mean: readonly number[];
   std: readonly number[];
   /** timm's crop_mode: 'center' (default), 'squash' (resize both sides, no aspect), 'border' (fit the longest side, pad). */
@@ -109,7 +107,7 @@ export function roundHalfEven(x: number): number {
 }
 
 /** Resizes a uint8 [H, W, C] image to [h, w] exactly as Pillow's Image.resize. */
-export function resize(img: Tensor, size: readonly [number, number] | readonly number[], interpolation: Interpolation = 'bilinear', options: ResizeOptions = {}): Tensor {
+export function resize(img: Tensor, size: readonly [number, number] | readonly number[], interpolation: ResampleFilter = 'bilinear', options: ResizeOptions = {}): Tensor {
   checkImage('resize', img);
   checkSize('resize', size);
   if (!(interpolation in RESAMPLE_FILTER)) {
@@ -133,7 +131,7 @@ export function shorterSideSize(height: number, width: number, size: number): [n
 }
 
 /** torchvision Resize(int) on a PIL image: shorter side to `size`, aspect kept. */
-export function resizeShorter(img: Tensor, size: number, interpolation: Interpolation = 'bilinear', options: ResizeOptions = {}): Tensor {
+export function resizeShorter(img: Tensor, size: number, interpolation: ResampleFilter = 'bilinear', options: ResizeOptions = {}): Tensor {
   checkImage('resizeShorter', img);
   if (!Number.isInteger(size) || size < 1) throw new ArgumentError(`resizeShorter: size must be a positive integer, got ${size}`);
   return resize(img, shorterSideSize(img.shape[0], img.shape[1], size), interpolation, options);
@@ -143,7 +141,7 @@ export function resizeShorter(img: Tensor, size: number, interpolation: Interpol
  * timm's ResizeKeepRatio (eval settings): scales both sides by one ratio so the image fits the
  * target [h, w] by its shorter side (longest = 0) or its longer side (longest = 1).
  */
-export function resizeKeepRatio(img: Tensor, target: readonly [number, number] | readonly number[], longest: number, interpolation: Interpolation = 'bilinear', options: ResizeOptions = {}): Tensor {
+export function resizeKeepRatio(img: Tensor, target: readonly [number, number] | readonly number[], longest: number, interpolation: ResampleFilter = 'bilinear', options: ResizeOptions = {}): Tensor {
   checkImage('resizeKeepRatio', img);
   checkSize('resizeKeepRatio', target);
   const [h, w] = img.shape;
@@ -295,7 +293,7 @@ function toImageInput(input: PreprocessInput, cfg: EvalConfig, decodeOptions: Om
 }
 
 /** torchvision's ImageClassification preset (resize shorter side, center crop, ImageNet normalization). */
-export function torchvisionPreset(options: { cropSize?: number; resizeSize?: number; interpolation?: Interpolation; mean?: readonly number[]; std?: readonly number[] } = {}): EvalConfig {
+export function torchvisionPreset(options: { cropSize?: number; resizeSize?: number; interpolation?: ResampleFilter; mean?: readonly number[]; std?: readonly number[] } = {}): EvalConfig {
   const cropSize = options.cropSize ?? 224;
   return {
     inputSize: [3, cropSize, cropSize],
@@ -329,7 +327,7 @@ export function evalConfigFromTimm(pretrained: { input_size: readonly number[]; 
   return {
     inputSize: [c, h, w],
     cropPct: pretrained.crop_pct ?? DEFAULT_CROP_PCT,
-    interpolation: (pretrained.interpolation ?? 'bilinear') as Interpolation,
+    interpolation: (pretrained.interpolation ?? 'bilinear') as ResampleFilter,
     mean: pretrained.mean ?? IMAGENET_DEFAULT_MEAN,
     std: pretrained.std ?? IMAGENET_DEFAULT_STD,
     cropMode: (pretrained.crop_mode ?? 'center') as EvalConfig['cropMode'],

@@ -157,7 +157,7 @@ test('bad transform arguments raise typed errors naming the op and the values', 
   throwsLike(() => X.resize(T.zeros([4, 4, 3]), [2, 2]), T.DTypeError, /resize: expected a uint8 \[H, W, C\] image, got dtype float32/);
   throwsLike(() => X.resize(T.zeros([4, 4], { dtype: 'uint8' }), [2, 2]), T.ShapeError, /resize: .* got shape \[4, 4\]/);
   throwsLike(() => X.resize(img, [0, 2]), T.ArgumentError, /resize: size must be two positive integers \[h, w\], got \[0, 2\]/);
-  throwsLike(() => X.resize(img, [2, 2], 'cubic' as X.Interpolation), T.ArgumentError, /resize: unknown interpolation 'cubic'/);
+  throwsLike(() => X.resize(img, [2, 2], 'cubic' as T.ResampleFilter), T.ArgumentError, /resize: unknown interpolation 'cubic'/);
   throwsLike(() => X.resizeShorter(img, 2.5), T.ArgumentError, /resizeShorter: size must be a positive integer, got 2.5/);
   throwsLike(() => X.centerCrop(img, [2, 2], { fill: [1, 2] }), T.ArgumentError, /fill has 2 values, expected 1 or 3/);
   throwsLike(() => X.centerCrop(T.zeros([4, 4]), 2), T.ShapeError, /centerCrop: expected an \[H, W, C\] image, got shape \[4, 4\]/);

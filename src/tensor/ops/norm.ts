@@ -52,7 +52,7 @@ function releaseCopy(tmp: Tensor, source: Tensor): void {
 }
 
 function emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType): Tensor {
-  return new Tensor(new Storage(numelOf(shape) * DTYPE_SIZE[dtype], false), [...shape], [...strides], 0, dtype);
+  return new Tensor(new Storage(numelOf(shape) * DTYPE_SIZE[dtype]), [...shape], [...strides], 0, dtype);
 }
 
 // Strides of the channels-last layout of a [N, C, ...spatial] shape (C innermost).
@@ -167,8 +167,8 @@ export function batchNorm(
   return record(out, op, [x, weight, bias], (g) => {
     const gk = inLayout(g, xk.strides, x.dtype);
     const gradIn = emptyStrided(xk.shape, xk.strides, x.dtype);
-    const gw = weight?.requiresGrad ? Tensor.empty([C], 'float32', true) : null;
-    const gb = bias?.requiresGrad ? Tensor.empty([C], 'float32', true) : null;
+    const gw = weight?.requiresGrad ? Tensor.empty([C], 'float32') : null;
+    const gb = bias?.requiresGrad ? Tensor.empty([C], 'float32') : null;
     if (x.numel > 0) native.batchNormBackward(xk, gk, mean, variance, w, b, gradIn, gw, gb, eps, !training);
     releaseCopy(gk, g);
     return [gradIn, gw, gb];
@@ -224,8 +224,8 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   return record(reshape(out, x.shape), op, [x, weight, bias], (g) => {
     const g2 = rowsOf(g, rows, D, x.dtype);
     const gradIn = Tensor.empty([rows, D], x.dtype);
-    const gw = weight?.requiresGrad ? Tensor.empty([D], 'float32', true) : null;
-    const gb = bias?.requiresGrad ? Tensor.empty([D], 'float32', true) : null;
+    const gw = weight?.requiresGrad ? Tensor.empty([D], 'float32') : null;
+    const gb = bias?.requiresGrad ? Tensor.empty([D], 'float32') : null;
     native.layerNormBackward(x2, g2, mean!, variance!, w, b, gradIn, gw, gb, eps);
     releaseCopy(g2, g);
     return [reshape(gradIn, x.shape), gw && reshape(gw, normalizedShape), gb && reshape(gb, normalizedShape)];

@@ -1,0 +1,26 @@
+/**
+ * Models: every family registers its variant table here, explicitly and in one place.
+ * `buildModel(name)` builds a randomly initialised model; loading checkpoints is one layer
+ * up, in src/io/pretrained.ts (createModel), since it reads files and the hub.
+ */
+import { registerModels, resolveModel, type CreateModelOptions, type ImageClassifier, type PretrainedCfg } from './registry.ts';
+import { RESNET_MODELS } from './resnet.ts';
+
+registerModels(RESNET_MODELS);
+
+export * from './registry.ts';
+export * from './constants.ts';
+export { ResNet, RESNET_VARIANTS, type ResNetConfig } from './resnet.ts';
+
+/** A model with the pretrained config it was built for. */
+export type Model = ImageClassifier & { pretrainedCfg: PretrainedCfg; modelName: string };
+
+/** Builds a randomly initialised model from 'arch' or 'arch.tag' (the tag picks the pretrained config). */
+export function buildModel(name: string, options: CreateModelOptions = {}): Model {
+  const { entry, tag, cfg } = resolveModel(name);
+  const numClasses = options.numClasses ?? cfg.numClasses;
+  const model = entry.create({ ...options, numClasses }) as Model;
+  model.pretrainedCfg = { ...cfg, numClasses };
+  model.modelName = `${entry.name}.${tag}`;
+  return model;
+}

@@ -1,0 +1,44 @@
+/**
+ * Deterministic random weights for model parity tests. The fixture generator
+ * (tools/reference/model-fixtures.ts) writes them to a temp file for the Python reference;
+ * tests regenerate the same values from the same seed, so no weights are committed.
+ * Scales keep activations of deep random networks finite: fan-in scaled weights, norm
+ * gains near 1, small biases and embeddings, positive running variances.
+ */
+import { noGrad } from '../../src/tensor/autograd.ts';
+import { Generator } from '../../src/tensor/random.ts';
+import { randn, rand } from '../../src/tensor/creation.ts';
+import { add, mul } from '../../src/tensor/ops/elementwise.ts';
+import type { Module } from '../../src/nn/module.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
+
+const SMALL_EMBEDDINGS = /(pos_embed|cls_token|dist_token|reg_token|mask_token|positional_embedding|class_embedding|relative_position_bias_table|position_embeddings|time_embed)/;
+
+function seededValue(name: string, t: Tensor, g: Generator): Tensor {
+  const shape = t.shape;
+  if (name.endsWith('running_var')) return add(mul(rand(shape, { generator: g }), 1), 0.5);
+  if (name.endsWith('running_mean')) return mul(randn(shape, { generator: g }), 0.1);
+  if (SMALL_EMBEDDINGS.test(name)) return mul(randn(shape, { generator: g }), 0.02);
+  if (shape.length <= 1) {
+    const noise = mul(randn(shape, { generator: g }), 0.1);
+    return /(weight|gamma|scale)$/.test(name) ? add(noise, 1) : noise;
+  }
+  const fanIn = shape.slice(1).reduce((p, q) => p * q, 1);
+  return mul(randn(shape, { generator: g }), 1 / Math.sqrt(fanIn));
+}
+
+/** Overwrites every float parameter and buffer of `model` with seeded values (state-dict order). */
+export function seedStateDict(model: Module, seed: number): void {
+  const g = new Generator(seed);
+  noGrad(() => {
+    for (const [name, t] of model.stateDict()) {
+      if (t.dtype !== 'float32' && t.dtype !== 'bfloat16') continue;
+      t.copy_(seededValue(name, t, g));
+    }
+  });
+}
+
+/** A seeded input batch of shape [n, c, h, w]. */
+export function seededInput(shape: readonly number[], seed: number): Tensor {
+  return randn(shape, { generator: new Generator(seed) });
+}
