@@ -1,0 +1,41 @@
+/**
+ * Model parity with timm/torchvision on seeded weights (fixtures: tools/reference/model-fixtures.ts):
+ * f32 logits and pre-logits within 1e-4·max(1, max|ref|),
+ * an exact parameter count, and a bf16 run within 2e-2 relative with the same top-1.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { readSafetensors } from '../../src/io/safetensors.ts';
+import { buildModel } from '../../src/models/index.ts';
+import { noGrad } from '../../src/tensor/autograd.ts';
+import { argmax } from '../../src/tensor/ops/reduce.ts';
+import { cast } from '../../src/tensor/ops/elementwise.ts';
+import { BF16_TOL, F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
+import { seedStateDict, seededInput } from '../helpers/seeded.ts';
+import { MODEL_PARITY_CASES } from './cases.ts';
+
+const full = process.env.TSVISION_FULL === '1';
+
+for (const c of MODEL_PARITY_CASES) {
+  const file = path.join(fixturesDir, 'models', `${c.id}.safetensors`);
+  test(`${c.id}: logits match ${c.source ?? 'timm'} ${c.reference ?? c.name}`, { skip: (c.full && !full) || !fs.existsSync(file) ? 'extended suite / no fixture' : false }, () => {
+    const { tensors, metadata } = readSafetensors(file);
+    const model = buildModel(c.name, { numClasses: c.numClasses });
+    assert.equal(model.numParameters(), Number(metadata.param_count), 'parameter count');
+    seedStateDict(model, c.seed);
+    model.eval();
+    const x = seededInput(c.inputShape, c.inputSeed);
+    noGrad(() => {
+      const logits = model.forward(x);
+      assertClose(logits, tensors.get('logits')!, F32_TOL, 'logits');
+      if (tensors.has('pre_logits')) assertClose(model.forwardHead(model.forwardFeatures(x), { preLogits: true }), tensors.get('pre_logits')!, F32_TOL, 'pre-logits');
+      model.to('bfloat16');
+      const low = model.forward(cast(x, 'bfloat16'));
+      assert.equal(low.dtype, 'bfloat16');
+      assertClose(cast(low, 'float32'), tensors.get('logits')!, BF16_TOL, 'bf16 logits');
+      assert.deepEqual(argmax(low, -1).tolist(), argmax(tensors.get('logits')!, -1).tolist(), 'bf16 top-1');
+    });
+  });
+}
