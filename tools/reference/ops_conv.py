@@ -66,6 +66,7 @@ conv("conv2d_depthwise", "conv2d", Input([2, 4, 6, 5]), Input([8, 1, 3, 3]), str
 conv("conv2d_same_even", "conv2d", Input([1, 2, 6, 7]), Input([3, 2, 4, 2]), padding="same")
 conv("conv2d_same_dil", "conv2d", Input([1, 2, 7, 6]), Input([2, 2, 2, 3]), padding="same", dilation=[3, 2])
 conv("conv2d_valid_odd", "conv2d", Input([1, 3, 11, 13]), Input([2, 3, 5, 5]), stride=3, padding=2)
+conv("conv2d_big_padding", "conv2d", Input([1, 2, 3, 3]), Input([2, 2, 3, 3]), padding=[4, 2], stride=[3, 1])
 conv("conv2d_1x1_stride", "conv2d", Input([2, 5, 7, 7]), Input([3, 5, 1, 1]), stride=2)
 conv("conv2d_channels_last", "conv2d", Input([2, 5, 6, 4], permute=[0, 3, 1, 2]), Input([6, 4, 3, 3]), padding=1)
 conv("conv2d_strided_input", "conv2d", Input([1, 3, 6, 5], permute=[0, 1, 3, 2]), Input([2, 3, 3, 3]), padding=1, bf16=True)
