@@ -5,6 +5,8 @@
 // Pooling runs on the caller's layout (row-major or dense channels-last, both have fast
 // oneDNN kernels), so max pooling's workspace stays valid between forward and backward as
 // long as both sides use the same layouts, which the tensor layer guarantees.
+#include <omp.h>
+
 #include <algorithm>
 
 #include "common.h"
@@ -154,17 +156,12 @@ Napi::Value PoolBackward(const Napi::CallbackInfo& info) {
 // ---- adaptive average pooling ----------------------------------------------------------
 
 // torch's bins: output i of n over an input of length L covers [floor(i·L/n), ceil((i+1)·L/n)).
-// first[j]..last[j] are the bins that input j falls in (consecutive, since bins are ordered).
 struct Bins {
-  std::vector<int64_t> start, end, first, last;
-  Bins(int64_t in, int64_t out) : start(out), end(out), first(in, out), last(in, -1) {
+  std::vector<int64_t> start, end;
+  Bins(int64_t in, int64_t out) : start(out), end(out) {
     for (int64_t i = 0; i < out; ++i) {
       start[i] = (i * in) / out;
       end[i] = ((i + 1) * in + out - 1) / out;
-      for (int64_t j = start[i]; j < end[i]; ++j) {
-        first[j] = std::min(first[j], i);
-        last[j] = std::max(last[j], i);
-      }
     }
   }
   int64_t count(int64_t i) const { return end[i] - start[i]; }
@@ -219,29 +216,32 @@ void AdaptiveForward(const S* x, S* y, const AdaptiveShape& s) {
   }
 }
 
-// Each input element gathers from the bins it falls in, so planes need no scratch and no atomics.
+// Each plane scatters its output grads over their bins into an f32 row of a per-thread
+// buffer (bins overlap), then stores it; the buffer is allocated before the parallel region.
 template <class S>
 void AdaptiveBackward(const S* gy, S* gx, const AdaptiveShape& s) {
   const Bins bd(s.in[0], s.out[0]), bh(s.in[1], s.out[1]), bw(s.in[2], s.out[2]);
   const int64_t inPlane = s.in[0] * s.in[1] * s.in[2], outPlane = s.out[0] * s.out[1] * s.out[2];
-#pragma omp parallel for schedule(static) if (s.planes * inPlane > (1 << 15))
+  const bool parallel = s.planes * inPlane > (1 << 15);
+  std::vector<float> scratch(static_cast<size_t>(parallel ? omp_get_max_threads() : 1) * inPlane);
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < s.planes; ++p) {
     const S* src = gy + p * outPlane;
-    S* dst = gx + p * inPlane;
-    int64_t i = 0;
-    for (int64_t d = 0; d < s.in[0]; ++d)
-      for (int64_t h = 0; h < s.in[1]; ++h)
-        for (int64_t w = 0; w < s.in[2]; ++w, ++i) {
-          float acc = 0;
-          for (int64_t od = bd.first[d]; od <= bd.last[d]; ++od)
-            for (int64_t oh = bh.first[h]; oh <= bh.last[h]; ++oh) {
-              const int64_t row = (od * s.out[1] + oh) * s.out[2];
-              const float area = static_cast<float>(bd.count(od) * bh.count(oh));
-              for (int64_t ow = bw.first[w]; ow <= bw.last[w]; ++ow)
-                acc += LoadF(src, row + ow) / (area * static_cast<float>(bw.count(ow)));
+    float* acc = scratch.data() + static_cast<size_t>(parallel ? omp_get_thread_num() : 0) * inPlane;
+    std::fill(acc, acc + inPlane, 0.0f);
+    int64_t o = 0;
+    for (int64_t od = 0; od < s.out[0]; ++od)
+      for (int64_t oh = 0; oh < s.out[1]; ++oh)
+        for (int64_t ow = 0; ow < s.out[2]; ++ow, ++o) {
+          const float v = LoadF(src, o) / static_cast<float>(bd.count(od) * bh.count(oh) * bw.count(ow));
+          for (int64_t d = bd.start[od]; d < bd.end[od]; ++d)
+            for (int64_t h = bh.start[oh]; h < bh.end[oh]; ++h) {
+              float* row = acc + (d * s.in[1] + h) * s.in[2];
+              for (int64_t w = bw.start[ow]; w < bw.end[ow]; ++w) row[w] += v;
             }
-          StoreF(dst, i, acc);
         }
+    S* dst = gx + p * inPlane;
+    for (int64_t i = 0; i < inPlane; ++i) StoreF(dst, i, acc[i]);
   }
 }
 
