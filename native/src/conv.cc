@@ -1,7 +1,352 @@
+// Convolution and transposed convolution (1-D/2-D/3-D, groups, dilation, asymmetric
+// padding) on oneDNN: forward, backward-data and backward-weights (with bias grad).
+//
+// Tensors arrive in torch's logical layout (NC + spatial; weights [O, C/g, k...], or
+// [C, O/g, k...] when transposed) with any strides. Activations that are dense
+// channels-last are handed to oneDNN as they are (its nhwc kernels are as fast as the
+// blocked ones and need no copies); anything else lets oneDNN choose its blocked layout
+// and is reordered in and out through reusable scratch buffers. Weights always go
+// through the layout oneDNN picks: they change every training step, so nothing about
+// them is cached beyond the reorder primitive itself.
 #include "common.h"
 
 namespace tsv {
 
-void RegisterConv(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+
+// Geometry shared by every conv call; dilation is in oneDNN's convention (torch - 1).
+struct ConvGeom {
+  Dims stride, padL, padR, dilation;
+  int64_t groups = 1;
+  bool transposed = false;
+
+  std::string Key() const {
+    return "s" + DimsKey(stride) + "l" + DimsKey(padL) + "r" + DimsKey(padR) + "d" + DimsKey(dilation) + "g" +
+           std::to_string(groups) + (transposed ? "T" : "C") + "|";
+  }
+};
+
+// Reads stride, padL, padR, dilation (torch convention), groups, transposed from info[first...].
+ConvGeom ReadGeom(const Napi::CallbackInfo& info, size_t first, const char* op, int spatial) {
+  if (spatial < 1 || spatial > 3) Fail("tensors must have rank 3, 4 or 5, got " + std::to_string(spatial + 2));
+  ConvGeom g;
+  g.stride = ReadDims(info[first], op, "stride");
+  g.padL = ReadDims(info[first + 1], op, "padLeft");
+  g.padR = ReadDims(info[first + 2], op, "padRight");
+  g.dilation = ReadDims(info[first + 3], op, "dilation");
+  g.groups = info[first + 4].As<Napi::Number>().Int64Value();
+  g.transposed = info[first + 5].ToBoolean().Value();
+  const Dims* lists[] = {&g.stride, &g.padL, &g.padR, &g.dilation};
+  for (const Dims* d : lists)
+    if (static_cast<int>(d->size()) != spatial) Fail("geometry lists must have " + std::to_string(spatial) + " entries");
+  for (int i = 0; i < spatial; ++i) {
+    if (g.stride[i] < 1 || g.dilation[i] < 1) Fail("stride and dilation must be positive");
+    g.dilation[i] -= 1;
+  }
+  if (g.groups < 1) Fail("groups must be positive");
+  return g;
+}
+
+// Dense with the channel dim innermost (nwc, nhwc, ndhwc).
+bool ChannelsLast(const View& v) {
+  const int nd = v.ndim();
+  Dims order;
+  order.push_back(1);
+  for (int i = nd - 1; i >= 2; --i) order.push_back(i);
+  order.push_back(0);
+  int64_t expected = 1;
+  for (int64_t d : order) {
+    if (v.shape[d] != 1 && v.strides[d] != expected) return false;
+    expected *= v.shape[d];
+  }
+  return true;
+}
+
+// What the primitive is created with for an activation: the view itself when oneDNN
+// runs fast on it, else `any` so oneDNN picks its blocked layout.
+memory::desc ActivationWant(const View& v, const char* op) {
+  if (ChannelsLast(v)) return v.desc(op);
+  return memory::desc(v.shape, ToDnnl(v.dtype, op), tag::any);
+}
+
+// The torch weight view as oneDNN's [g,] O/g, C/g, k... weights (O/C: the op's output/input channels).
+memory::desc UserWeights(const View& w, const ConvGeom& g, const char* op) {
+  const int64_t s0 = w.strides[0], s1 = w.strides[1];
+  Dims dims, strides;
+  if (!g.transposed) {
+    const int64_t og = w.shape[0] / g.groups;
+    if (g.groups > 1) { dims = {g.groups, og, w.shape[1]}; strides = {og * s0, s0, s1}; }
+    else { dims = {w.shape[0], w.shape[1]}; strides = {s0, s1}; }
+  } else {
+    const int64_t cg = w.shape[0] / g.groups;
+    if (g.groups > 1) { dims = {g.groups, w.shape[1], cg}; strides = {cg * s0, s1, s0}; }
+    else { dims = {w.shape[1], w.shape[0]}; strides = {s1, s0}; }
+  }
+  for (int i = 2; i < w.ndim(); ++i) { dims.push_back(w.shape[i]); strides.push_back(w.strides[i]); }
+  return memory::desc(dims, ToDnnl(w.dtype, op), strides);
+}
+
+memory::desc AnyLike(const memory::desc& d) { return memory::desc(d.dims(), d.data_type(), tag::any); }
+
+// ---- reusable buffers ------------------------------------------------------------
+
+// Grow-only buffers, one per slot, for reordered operands and oneDNN scratchpads. Calls
+// are synchronous, so a thread never needs a slot twice at once.
+void* ScratchBuffer(int slot, size_t bytes) {
+  struct Buf { void* ptr = nullptr; size_t bytes = 0; ~Buf() { std::free(ptr); } };
+  static thread_local Buf bufs[8];
+  Buf& b = bufs[slot];
+  if (b.bytes < bytes) {
+    std::free(b.ptr);
+    b.bytes = 0;
+    b.ptr = std::aligned_alloc(64, ((bytes + 63) / 64) * 64);
+    if (b.ptr == nullptr) Fail("out of memory allocating " + std::to_string(bytes) + " bytes of conv scratch");
+    b.bytes = bytes;
+  }
+  return b.ptr;
+}
+
+// ---- a primitive with its operand reorders ---------------------------------------
+
+// One operand: how the caller holds it and how the primitive wants it.
+struct Operand {
+  int arg;
+  memory::desc user;
+  memory::desc prim;
+  bool input;
+  bool reordered = false;
+  dnnl::reorder re;
+};
+
+struct Plan {
+  dnnl::primitive prim;
+  memory::desc scratchpad;
+  std::vector<Operand> operands;
+};
+
+dnnl::primitive_attr UserScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// Adds an operand, with a reorder when the caller's layout is not the primitive's.
+void AddOperand(Plan& plan, int arg, const memory::desc& user, const memory::desc& prim, bool input) {
+  Operand o{arg, user, prim, input, false, dnnl::reorder()};
+  if (user != prim) {
+    o.reordered = true;
+    o.re = input ? dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), user, Engine(), prim))
+                 : dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), prim, Engine(), user));
+  }
+  plan.operands.push_back(std::move(o));
+}
+
+// Runs the plan with data pointers in operand order.
+void Execute(const Plan& plan, const std::vector<void*>& data) {
+  dnnl::stream& s = Stream();
+  std::unordered_map<int, memory> args;
+  std::vector<std::pair<size_t, memory>> pendingOut;
+  for (size_t i = 0; i < plan.operands.size(); ++i) {
+    const Operand& o = plan.operands[i];
+    memory user(o.user, Engine(), data[i]);
+    if (!o.reordered) { args.emplace(o.arg, user); continue; }
+    memory inner(o.prim, Engine(), ScratchBuffer(static_cast<int>(i), o.prim.get_size()));
+    if (o.input) o.re.execute(s, user, inner);
+    else pendingOut.emplace_back(i, user);
+    args.emplace(o.arg, inner);
+  }
+  const size_t padBytes = plan.scratchpad.get_size();
+  if (padBytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(plan.scratchpad, Engine(), ScratchBuffer(7, padBytes)));
+  plan.prim.execute(s, args);
+  for (auto& [i, user] : pendingOut) plan.operands[i].re.execute(s, args.at(plan.operands[i].arg), user);
+  s.wait();
+}
+
+// ---- argument checks ---------------------------------------------------------------
+
+struct ConvViews {
+  View x, w, y;  // y: the op's output (dst); for backward calls, the grad of it
+};
+
+void CheckShapes(const ConvViews& v, const ConvGeom& g) {
+  const int nd = v.x.ndim();
+  if (v.w.ndim() != nd || v.y.ndim() != nd) Fail("input, weight and output must share one rank");
+  if (v.x.dtype != v.w.dtype || v.y.dtype != v.x.dtype) Fail("input, weight and output must share one dtype");
+  if (v.x.dtype != DType::F32 && v.x.dtype != DType::BF16) Fail(std::string("dtype ") + DTypeName(v.x.dtype) + " is not supported");
+  const int64_t inC = v.x.shape[1], outC = v.y.shape[1];
+  const int64_t wIn = g.transposed ? v.w.shape[0] : v.w.shape[1] * g.groups;
+  const int64_t wOut = g.transposed ? v.w.shape[1] * g.groups : v.w.shape[0];
+  if (wIn != inC || wOut != outC || inC % g.groups != 0 || outC % g.groups != 0)
+    Fail("weight " + DimsKey(v.w.shape) + " does not fit input " + DimsKey(v.x.shape) + " and output " + DimsKey(v.y.shape) +
+         " with groups " + std::to_string(g.groups));
+  if (v.x.shape[0] != v.y.shape[0]) Fail("batch sizes differ");
+  for (int i = 2; i < nd; ++i) {
+    // The conv direction's geometry: large side -> small side.
+    const int64_t big = g.transposed ? v.y.shape[i] : v.x.shape[i];
+    const int64_t small = g.transposed ? v.x.shape[i] : v.y.shape[i];
+    const int64_t span = (v.w.shape[i] - 1) * (g.dilation[i - 2] + 1) + 1;
+    const int64_t str = g.stride[i - 2];
+    const int64_t padded = big + g.padL[i - 2] + g.padR[i - 2] - span;
+    if (g.padL[i - 2] < 0 || g.padR[i - 2] + str <= 0 || padded < 0 || padded / str + 1 != small)
+      Fail("spatial dim " + std::to_string(i) + ": sizes " + std::to_string(big) + " -> " + std::to_string(small) +
+           " do not match kernel span " + std::to_string(span) + ", stride " + std::to_string(str) + " and padding " +
+           std::to_string(g.padL[i - 2]) + "/" + std::to_string(g.padR[i - 2]));
+  }
+  if (v.x.numel() == 0 || v.y.numel() == 0 || v.w.numel() == 0) Fail("empty tensors are handled by the caller");
+}
+
+View ReadBias(const Napi::Value& value, const char* op, int64_t channels, const char* what) {
+  View b = ReadView(value, op, what);
+  if (b.ndim() != 1 || b.shape[0] != channels || b.strides[0] != 1)
+    Fail(std::string(what) + " must be contiguous [" + std::to_string(channels) + "], got " + DimsKey(b.shape));
+  return b;
+}
+
+memory::desc BiasDesc(const View& b, const char* op) { return memory::desc(b.shape, ToDnnl(b.dtype, op), tag::x); }
+
+// The oneDNN primitive family for plain (K::transposed false) or transposed convolution.
+template <bool kTransposed>
+struct Kind {
+  using Fwd = dnnl::convolution_forward;
+  using BwdData = dnnl::convolution_backward_data;
+  using BwdWeights = dnnl::convolution_backward_weights;
+  static constexpr dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
+};
+template <>
+struct Kind<true> {
+  using Fwd = dnnl::deconvolution_forward;
+  using BwdData = dnnl::deconvolution_backward_data;
+  using BwdWeights = dnnl::deconvolution_backward_weights;
+  static constexpr dnnl::algorithm alg = dnnl::algorithm::deconvolution_direct;
+};
+
+// The forward primitive desc; also the hint the backward primitives need.
+template <class K>
+typename K::Fwd::primitive_desc ForwardDesc(const memory::desc& src, const memory::desc& wei, const memory::desc* bias,
+                                            const memory::desc& dst, const ConvGeom& g, const dnnl::primitive_attr& attr) {
+  using D = typename K::Fwd::desc;
+  const auto pk = dnnl::prop_kind::forward_training;
+  D d = bias ? D(pk, K::alg, src, wei, *bias, dst, g.stride, g.dilation, g.padL, g.padR)
+             : D(pk, K::alg, src, wei, dst, g.stride, g.dilation, g.padL, g.padR);
+  return typename K::Fwd::primitive_desc(d, attr, Engine());
+}
+
+template <class K>
+Plan MakeForward(const ConvViews& v, const View* bias, const ConvGeom& g, const char* op) {
+  memory::desc wUser = UserWeights(v.w, g, op);
+  memory::desc bDesc = bias ? BiasDesc(*bias, op) : memory::desc();
+  auto pd = ForwardDesc<K>(ActivationWant(v.x, op), AnyLike(wUser), bias ? &bDesc : nullptr, ActivationWant(v.y, op), g,
+                           UserScratchpad());
+  Plan plan{typename K::Fwd(pd), pd.scratchpad_desc(), {}};
+  AddOperand(plan, DNNL_ARG_SRC, v.x.desc(op), pd.src_desc(), true);
+  AddOperand(plan, DNNL_ARG_WEIGHTS, wUser, pd.weights_desc(), true);
+  if (bias) AddOperand(plan, DNNL_ARG_BIAS, bDesc, pd.bias_desc(), true);
+  AddOperand(plan, DNNL_ARG_DST, v.y.desc(op), pd.dst_desc(), false);
+  return plan;
+}
+
+// v.x is the grad of the input (written), v.y the grad of the output (read).
+template <class K>
+Plan MakeBackwardData(const ConvViews& v, const ConvGeom& g, const char* op) {
+  memory::desc wUser = UserWeights(v.w, g, op);
+  const memory::desc src = ActivationWant(v.x, op), wei = AnyLike(wUser), dst = ActivationWant(v.y, op);
+  auto hint = ForwardDesc<K>(src, wei, nullptr, dst, g, dnnl::primitive_attr());
+  typename K::BwdData::desc d(K::alg, src, wei, dst, g.stride, g.dilation, g.padL, g.padR);
+  typename K::BwdData::primitive_desc pd(d, UserScratchpad(), Engine(), hint);
+  Plan plan{typename K::BwdData(pd), pd.scratchpad_desc(), {}};
+  AddOperand(plan, DNNL_ARG_DIFF_DST, v.y.desc(op), pd.diff_dst_desc(), true);
+  AddOperand(plan, DNNL_ARG_WEIGHTS, wUser, pd.weights_desc(), true);
+  AddOperand(plan, DNNL_ARG_DIFF_SRC, v.x.desc(op), pd.diff_src_desc(), false);
+  return plan;
+}
+
+// v.w is the grad of the weight (written); bias, when given, receives the bias grad.
+template <class K>
+Plan MakeBackwardWeights(const ConvViews& v, const View* bias, const ConvGeom& g, const char* op) {
+  memory::desc wUser = UserWeights(v.w, g, op);
+  memory::desc bDesc = bias ? BiasDesc(*bias, op) : memory::desc();
+  const memory::desc src = ActivationWant(v.x, op), wei = AnyLike(wUser), dst = ActivationWant(v.y, op);
+  auto hint = ForwardDesc<K>(src, wei, bias ? &bDesc : nullptr, dst, g, dnnl::primitive_attr());
+  using D = typename K::BwdWeights::desc;
+  D d = bias ? D(K::alg, src, wei, bDesc, dst, g.stride, g.dilation, g.padL, g.padR)
+             : D(K::alg, src, wei, dst, g.stride, g.dilation, g.padL, g.padR);
+  typename K::BwdWeights::primitive_desc pd(d, UserScratchpad(), Engine(), hint);
+  Plan plan{typename K::BwdWeights(pd), pd.scratchpad_desc(), {}};
+  AddOperand(plan, DNNL_ARG_SRC, v.x.desc(op), pd.src_desc(), true);
+  AddOperand(plan, DNNL_ARG_DIFF_DST, v.y.desc(op), pd.diff_dst_desc(), true);
+  AddOperand(plan, DNNL_ARG_DIFF_WEIGHTS, wUser, pd.diff_weights_desc(), false);
+  if (bias) AddOperand(plan, DNNL_ARG_DIFF_BIAS, bDesc, pd.diff_bias_desc(), false);
+  return plan;
+}
+
+View ReadOptionalBias(const Napi::Value& value, const ConvViews& v, const char* op, const char* what) {
+  View b = ReadBias(value, op, v.y.shape[1], what);
+  if (b.dtype != v.x.dtype) Fail(std::string(what) + " dtype differs from input dtype");
+  return b;
+}
+
+// convForward(x, weight, bias|null, out, stride, padL, padR, dilation, groups, transposed)
+Napi::Value ConvForward(const Napi::CallbackInfo& info) {
+  const char* op = "convForward";
+  ConvViews v{ReadView(info[0], op, "x"), ReadView(info[1], op, "weight"), ReadView(info[3], op, "out")};
+  const ConvGeom g = ReadGeom(info, 4, op, v.x.ndim() - 2);
+  CheckShapes(v, g);
+  const bool hasBias = !IsNullish(info[2]);
+  View bias = hasBias ? ReadOptionalBias(info[2], v, op, "bias") : View();
+  const View* b = hasBias ? &bias : nullptr;
+  const std::string key = "convF|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(v.y);
+  const Plan& plan = CachedPrimitive<Plan>(key, [&]() {
+    return g.transposed ? MakeForward<Kind<true>>(v, b, g, op) : MakeForward<Kind<false>>(v, b, g, op);
+  });
+  std::vector<void*> data{v.x.data(), v.w.data()};
+  if (hasBias) data.push_back(bias.data());
+  data.push_back(v.y.data());
+  Execute(plan, data);
+  return info.Env().Undefined();
+}
+
+// convBackwardData(gradOut, weight, gradIn, stride, padL, padR, dilation, groups, transposed)
+Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
+  const char* op = "convBackwardData";
+  ConvViews v{ReadView(info[2], op, "gradIn"), ReadView(info[1], op, "weight"), ReadView(info[0], op, "gradOut")};
+  const ConvGeom g = ReadGeom(info, 3, op, v.x.ndim() - 2);
+  CheckShapes(v, g);
+  const std::string key = "convBD|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + ViewKey(v.y);
+  const Plan& plan = CachedPrimitive<Plan>(key, [&]() {
+    return g.transposed ? MakeBackwardData<Kind<true>>(v, g, op) : MakeBackwardData<Kind<false>>(v, g, op);
+  });
+  Execute(plan, {v.y.data(), v.w.data(), v.x.data()});
+  return info.Env().Undefined();
+}
+
+// convBackwardWeights(x, gradOut, gradWeight, gradBias|null, stride, padL, padR, dilation, groups, transposed)
+Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
+  const char* op = "convBackwardWeights";
+  ConvViews v{ReadView(info[0], op, "x"), ReadView(info[2], op, "gradWeight"), ReadView(info[1], op, "gradOut")};
+  const ConvGeom g = ReadGeom(info, 4, op, v.x.ndim() - 2);
+  CheckShapes(v, g);
+  const bool hasBias = !IsNullish(info[3]);
+  View bias = hasBias ? ReadOptionalBias(info[3], v, op, "gradBias") : View();
+  const View* b = hasBias ? &bias : nullptr;
+  const std::string key = "convBW|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(v.y);
+  const Plan& plan = CachedPrimitive<Plan>(key, [&]() {
+    return g.transposed ? MakeBackwardWeights<Kind<true>>(v, b, g, op) : MakeBackwardWeights<Kind<false>>(v, b, g, op);
+  });
+  std::vector<void*> data{v.x.data(), v.y.data(), v.w.data()};
+  if (hasBias) data.push_back(bias.data());
+  Execute(plan, data);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterConv(Napi::Env env, Napi::Object exports) {
+  Export(env, exports, "convForward", ConvForward);
+  Export(env, exports, "convBackwardData", ConvBackwardData);
+  Export(env, exports, "convBackwardWeights", ConvBackwardWeights);
+}
 
 }  // namespace tsv

@@ -1,3 +1,29 @@
-/** Filled in as the conv kernels land. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface NativeConv {}
+import type { NativeTensor } from './core.d.ts';
+
+/**
+ * Convolution kernels (native/src/conv.cc). Tensors are torch-layout views with any strides:
+ * activations [N, C, ...spatial] (dense channels-last runs without copies), weights
+ * [O, C/groups, ...k], or [C, O/groups, ...k] when `transposed`. All share one float dtype.
+ * Geometry lists have one entry per spatial dim; padLeft/padRight may differ (padRight may
+ * be negative down to 1 - stride); dilation is torch's (1 = none).
+ */
+export interface NativeConv {
+  /** out = conv(x, weight) + bias (bias [O] contiguous, or null); transposed runs a deconvolution. */
+  convForward(
+    x: NativeTensor, weight: NativeTensor, bias: NativeTensor | null, out: NativeTensor,
+    stride: readonly number[], padLeft: readonly number[], padRight: readonly number[], dilation: readonly number[],
+    groups: number, transposed: boolean,
+  ): void;
+  /** gradIn = the grad of convForward's x for the output grad gradOut. */
+  convBackwardData(
+    gradOut: NativeTensor, weight: NativeTensor, gradIn: NativeTensor,
+    stride: readonly number[], padLeft: readonly number[], padRight: readonly number[], dilation: readonly number[],
+    groups: number, transposed: boolean,
+  ): void;
+  /** gradWeight (and gradBias [O] contiguous, if given) = the grads of convForward's weight and bias. */
+  convBackwardWeights(
+    x: NativeTensor, gradOut: NativeTensor, gradWeight: NativeTensor, gradBias: NativeTensor | null,
+    stride: readonly number[], padLeft: readonly number[], padRight: readonly number[], dilation: readonly number[],
+    groups: number, transposed: boolean,
+  ): void;
+}

@@ -1,9 +1,20 @@
-/** Convolutions on oneDNN: conv1d/2d/3d and transposed conv1d/2d/3d, forward and backward. */
-import type { Tensor } from '../tensor.ts';
-import { pending } from './pending.ts';
+/**
+ * Convolutions on oneDNN (native/src/conv.cc): conv1d/2d/3d and transposed conv1d/2d/3d,
+ * forward and backward (input, weight and bias grads from oneDNN's backward primitives).
+ * Inputs may be row-major or channels-last; the output (and the input grad) keep that layout.
+ */
+import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { record } from '../autograd.ts';
+import { zerosLike } from '../creation.ts';
+import { isFloating } from '../dtype.ts';
+import { native } from '../native.ts';
+import { Tensor } from '../tensor.ts';
+import { add } from './elementwise.ts';
+import { sum } from './reduce.ts';
+import { contiguous, copyInto, pad, reshape, squeeze, unsqueeze } from './shape.ts';
+import { emptyActivation, isChannelsLast, spatialList, withLayout, type SpatialArg } from './spatial.ts';
 
-/** A size per spatial dim, or one size for all. */
-export type SpatialArg = number | readonly number[];
+export type { SpatialArg } from './spatial.ts';
 
 /** Options of convNd (torch.nn.functional.convNd). */
 export interface ConvOptions {
@@ -23,15 +34,194 @@ export interface ConvTransposeOptions {
   groups?: number;
 }
 
+// What the kernels take: per-dim stride, left/right padding and dilation (torch's, 1 = none).
+interface Geometry {
+  stride: number[];
+  padL: number[];
+  padR: number[];
+  dilation: number[];
+  groups: number;
+  transposed: boolean;
+}
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+// Checks ranks and dtypes; returns x with a batch dim (torch accepts unbatched input too).
+function checkOperands(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined): { xb: Tensor; unbatched: boolean } {
+  x.assertAlive(op);
+  weight.assertAlive(op);
+  bias?.assertAlive(op);
+  if (x.ndim !== nd + 1 && x.ndim !== nd + 2) {
+    throw new ShapeError(`${op}: expected a ${nd + 1}-D (unbatched) or ${nd + 2}-D (batched) input, got shape ${fmt(x.shape)}`);
+  }
+  if (weight.ndim !== nd + 2) throw new ShapeError(`${op}: weight has shape ${fmt(weight.shape)}, expected rank ${nd + 2}`);
+  if (!isFloating(x.dtype)) throw new DTypeError(`${op}: expected a float input, got ${x.dtype}`);
+  if (weight.dtype !== x.dtype) throw new DTypeError(`${op}: input dtype ${x.dtype} and weight dtype ${weight.dtype} differ`);
+  if (bias && bias.dtype !== x.dtype) throw new DTypeError(`${op}: input dtype ${x.dtype} and bias dtype ${bias.dtype} differ`);
+  const unbatched = x.ndim === nd + 1;
+  return { xb: unbatched ? unsqueeze(x, 0) : x, unbatched };
+}
+
+function checkGroups(op: string, groups: number): number {
+  if (!Number.isInteger(groups) || groups < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${groups}`);
+  return groups;
+}
+
+function checkBias(op: string, bias: Tensor | null | undefined, channels: number): void {
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== channels)) {
+    throw new ShapeError(`${op}: bias has shape ${fmt(bias.shape)}, expected [${channels}]`);
+  }
+}
+
+// oneDNN reads any strides except broadcast (zero) ones.
+function kernelReady(t: Tensor): Tensor {
+  return t.shape.some((s, i) => s > 1 && t.strides[i] === 0) ? contiguous(t) : t;
+}
+
+// The conv op proper: x [N, C, ...] (weight in torch's layout for `g.transposed`) -> outShape.
+function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[]): Tensor {
+  const channelsLast = isChannelsLast(x);
+  const xd = kernelReady(x.detach());
+  const wd = kernelReady(weight.detach());
+  const bd = bias ? contiguous(bias.detach()) : null;
+  const out = emptyActivation(outShape, x.dtype, channelsLast);
+  const nonChannelDims = outShape.map((_, i) => i).filter((i) => i !== 1);
+  const degenerate = out.numel === 0 || xd.numel === 0 || wd.numel === 0;
+  const geometry = [g.stride, g.padL, g.padR, g.dilation, g.groups, g.transposed] as const;
+  if (degenerate) {
+    if (out.numel > 0) copyInto(out, bd ? reshape(bd, [1, outShape[1], ...outShape.slice(2).map(() => 1)]) : zerosLike(out));
+  } else {
+    native.convForward(xd, wd, bd, out, ...geometry);
+  }
+  return record(out, op, [x, weight, bias], (grad) => {
+    if (degenerate) return [zerosLike(x), zerosLike(weight), bias ? sum(grad, nonChannelDims) : null];
+    const gy = withLayout(grad, channelsLast);
+    let gx: Tensor | null = null;
+    if (x.requiresGrad) {
+      gx = emptyActivation(x.shape, x.dtype, channelsLast);
+      native.convBackwardData(gy, wd, gx, ...geometry);
+    }
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (weight.requiresGrad) {
+      gw = Tensor.empty(weight.shape, weight.dtype);
+      gb = bias?.requiresGrad ? Tensor.empty(bias.shape, bias.dtype) : null;
+      native.convBackwardWeights(xd, gy, gw, gb, ...geometry);
+    } else if (bias?.requiresGrad) {
+      gb = sum(grad, nonChannelDims);
+    }
+    return [gx, gw, gb];
+  });
+}
+
+function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions = {}): Tensor {
+  const { xb, unbatched } = checkOperands(op, nd, x, weight, bias);
+  const groups = checkGroups(op, options.groups ?? 1);
+  const stride = spatialList(op, 'stride', options.stride ?? 1, nd, 1);
+  const dilation = spatialList(op, 'dilation', options.dilation ?? 1, nd, 1);
+  const [N, C] = xb.shape;
+  const O = weight.shape[0];
+  const kernel = weight.shape.slice(2);
+  if (C !== weight.shape[1] * groups) {
+    throw new ShapeError(
+      `${op}: input ${fmt(xb.shape)} has ${C} channels, expected ${weight.shape[1] * groups} (weight ${fmt(weight.shape)}, groups ${groups})`,
+    );
+  }
+  if (O % groups !== 0) throw new ShapeError(`${op}: weight ${fmt(weight.shape)} has ${O} output channels, not divisible by groups ${groups}`);
+  checkBias(op, bias, O);
+  const span = kernel.map((k, i) => dilation[i] * (k - 1) + 1);
+  let padL: number[];
+  let padR: number[];
+  const padding = options.padding ?? 0;
+  if (padding === 'valid') {
+    padL = padR = new Array<number>(nd).fill(0);
+  } else if (padding === 'same') {
+    if (stride.some((s) => s !== 1)) throw new ArgumentError(`${op}: padding 'same' needs stride 1, got stride ${fmt(stride)}`);
+    // torch puts the odd unit of an even span's padding on the right.
+    padL = span.map((s) => Math.floor((s - 1) / 2));
+    padR = span.map((s, i) => s - 1 - padL[i]);
+  } else if (typeof padding === 'string') {
+    throw new ArgumentError(`${op}: padding '${padding as string}' is not one of 'valid', 'same' or a size`);
+  } else {
+    padL = padR = spatialList(op, 'padding', padding, nd, 0);
+  }
+  const size = xb.shape.slice(2);
+  const padded = size.map((s, i) => s + padL[i] + padR[i]);
+  if (padded.some((p, i) => p < span[i])) {
+    throw new ShapeError(`${op}: input spatial size ${fmt(size)} padded to ${fmt(padded)} is smaller than the (dilated) kernel ${fmt(span)}`);
+  }
+  const outSize = padded.map((p, i) => Math.floor((p - span[i]) / stride[i]) + 1);
+  const out = convCore(op, xb, weight, bias ?? null, { stride, padL, padR, dilation, groups, transposed: false }, [N, O, ...outSize]);
+  return unbatched ? squeeze(out, 0) : out;
+}
+
+function convTransposeNd(
+  op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions = {},
+): Tensor {
+  const { xb, unbatched } = checkOperands(op, nd, x, weight, bias);
+  const groups = checkGroups(op, options.groups ?? 1);
+  const stride = spatialList(op, 'stride', options.stride ?? 1, nd, 1);
+  const dilation = spatialList(op, 'dilation', options.dilation ?? 1, nd, 1);
+  const padding = spatialList(op, 'padding', options.padding ?? 0, nd, 0);
+  const outputPadding = spatialList(op, 'outputPadding', options.outputPadding ?? 0, nd, 0);
+  const [N, C] = xb.shape;
+  if (C !== weight.shape[0]) {
+    throw new ShapeError(`${op}: input ${fmt(xb.shape)} has ${C} channels, expected ${weight.shape[0]} (weight ${fmt(weight.shape)})`);
+  }
+  if (C % groups !== 0) throw new ShapeError(`${op}: input channels ${C} are not divisible by groups ${groups}`);
+  const O = weight.shape[1] * groups;
+  checkBias(op, bias, O);
+  outputPadding.forEach((p, i) => {
+    if (p >= stride[i] && p >= dilation[i]) {
+      throw new ArgumentError(
+        `${op}: outputPadding ${fmt(outputPadding)} must be smaller than stride ${fmt(stride)} or dilation ${fmt(dilation)} in each dim`,
+      );
+    }
+  });
+  const size = xb.shape.slice(2);
+  const kernel = weight.shape.slice(2);
+  const outSize = size.map((s, i) => (s - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1);
+  if (outSize.some((s) => s < 1)) {
+    throw new ShapeError(`${op}: input spatial size ${fmt(size)} gives output size ${fmt(outSize)} with kernel ${fmt(kernel)}, padding ${fmt(padding)}`);
+  }
+  const padR = padding.map((p, i) => p - outputPadding[i]);
+  const g: Geometry = { stride, padL: padding, padR, dilation, groups, transposed: true };
+  let out: Tensor;
+  if (padR.every((p, i) => p + stride[i] > 0)) {
+    out = convCore(op, xb, weight, bias ?? null, g, [N, O, ...outSize]);
+  } else {
+    // oneDNN needs padRight > -stride; the columns beyond that get no kernel tap, only bias.
+    const clamped = padR.map((p, i) => (p + stride[i] > 0 ? p : 0));
+    const short = outSize.map((s, i) => s - (clamped[i] - padR[i]));
+    const core = convCore(op, xb, weight, null, { ...g, padR: clamped }, [N, O, ...short]);
+    const extra = outSize.flatMap((_, k) => [0, clamped[nd - 1 - k] - padR[nd - 1 - k]]);
+    out = pad(core, extra);
+    if (bias) out = add(out, reshape(bias, [1, O, ...new Array<number>(nd).fill(1)]));
+  }
+  return unbatched ? squeeze(out, 0) : out;
+}
+
 /** x [N, C, L], weight [O, C/groups, k]. */
-export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor { return pending('conv1d'); }
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor {
+  return convNd('conv1d', 1, x, weight, bias, options);
+}
 /** x [N, C, H, W], weight [O, C/groups, kH, kW]. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor { return pending('conv2d'); }
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor {
+  return convNd('conv2d', 2, x, weight, bias, options);
+}
 /** x [N, C, D, H, W], weight [O, C/groups, kD, kH, kW]. */
-export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor { return pending('conv3d'); }
+export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor {
+  return convNd('conv3d', 3, x, weight, bias, options);
+}
 /** x [N, C, L], weight [C, O/groups, k]. */
-export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor { return pending('convTranspose1d'); }
+export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor {
+  return convTransposeNd('convTranspose1d', 1, x, weight, bias, options);
+}
 /** x [N, C, H, W], weight [C, O/groups, kH, kW]. */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor { return pending('convTranspose2d'); }
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor {
+  return convTransposeNd('convTranspose2d', 2, x, weight, bias, options);
+}
 /** x [N, C, D, H, W], weight [C, O/groups, kD, kH, kW]. */
-export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor { return pending('convTranspose3d'); }
+export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor {
+  return convTransposeNd('convTranspose3d', 3, x, weight, bias, options);
+}
