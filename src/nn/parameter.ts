@@ -22,14 +22,5 @@ export class Parameter extends Tensor {
  * buffer (module fields, optimizers, shared modules) sees the converted tensor.
  */
 export function replaceData(target: Tensor, source: Tensor): void {
-  source.assertAlive('replaceData');
-  Object.assign(target, {
-    storage: source.storage,
-    buffer: source.buffer,
-    shape: source.shape,
-    strides: source.strides,
-    offset: source.offset,
-    dtype: source.dtype,
-    dtypeId: source.dtypeId,
-  });
+  target.setData(source);
 }

@@ -232,6 +232,24 @@ export class Tensor implements NativeTensor {
     return this;
   }
 
+  /**
+   * Points this tensor at another tensor's data (storage, view and dtype), keeping its
+   * identity and autograd flags: torch's `tensor.data = source`. Holders of this object
+   * (module fields, optimizers) see the new data. Not recorded by autograd.
+   */
+  setData(source: Tensor): void {
+    source.assertAlive('setData');
+    const self = this as { -readonly [K in keyof Tensor]: Tensor[K] };
+    self.storage = source.storage;
+    self.buffer = source.buffer;
+    self.shape = source.shape;
+    self.strides = source.strides;
+    self.offset = source.offset;
+    self.dtype = source.dtype;
+    self.dtypeId = source.dtypeId;
+    self.meta = source.meta;
+  }
+
   /** A view that shares storage but is cut from the graph. */
   detach(): Tensor {
     return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);

@@ -102,7 +102,7 @@ function poolCore(op: string, alg: number, xb: Tensor, g: PoolGeometry): Tensor 
   const empty = out.numel === 0;
   const workspace = empty ? null : native.poolForward(alg, xd, out, ...geometry, needsGrad(xb));
   return record(out, op, [xb], (grad) => {
-    const gx = emptyActivation(xb.shape, xb.dtype, channelsLast, empty);
+    const gx = emptyActivation(xb.shape, xb.dtype, channelsLast);
     if (!empty) native.poolBackward(alg, withLayout(grad, channelsLast), gx, ...geometry, workspace);
     return [gx];
   });
@@ -169,7 +169,7 @@ function adaptiveAvgPoolNd(op: string, nd: number, x: Tensor, outputSize: Spatia
     const raw = Tensor.empty([xb.shape[0], xb.shape[1], ...outSize], xb.dtype);
     if (raw.numel > 0) native.adaptiveAvgPool(xd, raw);
     out = record(raw, op, [xb], (grad) => {
-      const gx = Tensor.empty(xb.shape, xb.dtype, raw.numel === 0);
+      const gx = Tensor.empty(xb.shape, xb.dtype);
       if (raw.numel > 0) native.adaptiveAvgPoolBackward(contiguous(grad), gx);
       return [gx];
     });

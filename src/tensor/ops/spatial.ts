@@ -45,13 +45,13 @@ export function isChannelsLast(t: Tensor): boolean {
   return true;
 }
 
-/** An uninitialised [N, C, ...spatial] tensor, laid out channels-last when asked. */
-export function emptyActivation(shape: readonly number[], dtype: DType, channelsLast: boolean, zero = false): Tensor {
-  if (!channelsLast) return Tensor.empty(shape, dtype, zero);
+/** A new (zeroed) [N, C, ...spatial] tensor, laid out channels-last when asked. */
+export function emptyActivation(shape: readonly number[], dtype: DType, channelsLast: boolean): Tensor {
+  if (!channelsLast) return Tensor.empty(shape, dtype);
   const order = channelsLastOrder(shape.length);
   const inverse = new Array<number>(order.length);
   order.forEach((d, k) => (inverse[d] = k));
-  return permute(Tensor.empty(order.map((d) => shape[d]), dtype, zero), inverse);
+  return permute(Tensor.empty(order.map((d) => shape[d]), dtype), inverse);
 }
 
 /** t itself when it already has the asked layout, else a copy in it (not recorded by autograd). */
