@@ -13,9 +13,6 @@ export interface Plan {
   iterations: number;
 }
 
-/** One timed run; returns its duration in milliseconds. */
-export type TimedRun = () => number;
-
 /** Runs fn and returns how long it took in milliseconds. */
 export function timed(fn: () => void): number {
   const start = performance.now();
@@ -37,20 +34,20 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Median duration in ms of `run` over plan.iterations runs, after plan.warmup untimed ones. */
-export function medianMs(plan: Plan, run: TimedRun): number {
-  for (let i = 0; i < plan.warmup; ++i) run();
-  const times: number[] = [];
-  for (let i = 0; i < plan.iterations; ++i) times.push(run());
-  return median(times);
-}
+/** One timed run (sync or async); resolves to its duration in milliseconds. */
+export type TimedRun = () => number | Promise<number>;
 
-/** medianMs for runs that are asynchronous. */
-export async function medianMsAsync(plan: Plan, run: () => Promise<number>): Promise<number> {
-  for (let i = 0; i < plan.warmup; ++i) await run();
-  const times: number[] = [];
-  for (let i = 0; i < plan.iterations; ++i) times.push(await run());
-  return median(times);
+/**
+ * Median duration in ms of each run, after plan.warmup untimed rounds. The runs take turns
+ * sample by sample, so load from other processes on a shared machine hits them alike.
+ */
+export async function interleavedMedians(plan: Plan, runs: readonly TimedRun[]): Promise<number[]> {
+  for (let i = 0; i < plan.warmup; ++i) for (const run of runs) await run();
+  const times = runs.map((): number[] => []);
+  for (let i = 0; i < plan.iterations; ++i) {
+    for (let r = 0; r < runs.length; ++r) times[r].push(await runs[r]());
+  }
+  return times.map(median);
 }
 
 /** The package's root folder and version. */
