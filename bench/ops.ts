@@ -22,7 +22,7 @@ const TINY_SHAPE = [4];
 const TINY_CALLS_PER_SAMPLE = 200;
 const TINY_PLAN: Plan = { warmup: 20, iterations: 100 };
 
-const planFor = (gflop: number): Plan => (gflop > 5 ? { warmup: 2, iterations: 5 } : { warmup: 3, iterations: 10 });
+const planFor = (gflop: number): Plan => (gflop > 5 ? { warmup: 2, iterations: 7 } : { warmup: 3, iterations: 20 });
 
 const generator = new T.Generator(0);
 const randn = (shape: readonly number[], dtype: FloatDType = 'float32') => T.randn(shape, { generator }).to(dtype);
