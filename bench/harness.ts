@@ -1,0 +1,149 @@
+/**
+ * Shared benchmark plumbing: median timings after warm-up, machine description, a results
+ * table with tsvision / peer ratios, and CSV rows appended under bench/results/.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Iteration counts of one measurement. */
+export interface Plan {
+  warmup: number;
+  iterations: number;
+}
+
+/** Runs fn and returns how long it took in milliseconds. */
+export function timed(fn: () => void): number {
+  const start = performance.now();
+  fn();
+  return performance.now() - start;
+}
+
+/** Runs fn and returns how long its promise took to settle, in milliseconds. */
+export async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+/** Median of the values. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** One timed run (sync or async); resolves to its duration in milliseconds. */
+export type TimedRun = () => number | Promise<number>;
+
+/**
+ * Median duration in ms of each run, after plan.warmup untimed rounds. The runs take turns
+ * sample by sample, so load from other processes on a shared machine hits them alike.
+ */
+export async function interleavedMedians(plan: Plan, runs: readonly TimedRun[]): Promise<number[]> {
+  for (let i = 0; i < plan.warmup; ++i) for (const run of runs) await run();
+  const times = runs.map((): number[] => []);
+  for (let i = 0; i < plan.iterations; ++i) {
+    for (let r = 0; r < runs.length; ++r) times[r].push(await runs[r]());
+  }
+  return times.map(median);
+}
+
+/** The package's root folder and version. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const tsvisionVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** What the figures were measured on. */
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  platform: string;
+  node: string;
+}
+
+export function machineInfo(): MachineInfo {
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()}-${os.arch()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+/** One measured figure of one implementation. */
+export interface Measurement {
+  /** What was run, e.g. 'matmul' or 'conv3x3 fwd'. */
+  case: string;
+  shape: string;
+  dtype: string;
+  /** 'tsvision' or a peer's name. */
+  impl: string;
+  implVersion: string;
+  medianMs: number;
+  /** The figure reported: GFLOP/s (higher is better) or µs per call (lower is better). */
+  value: number;
+  unit: 'GFLOP/s' | 'us/call';
+  iterations: number;
+}
+
+/** A row of the printed table: a case, tsvision's figure and a peer's. */
+export interface Comparison {
+  case: string;
+  shape: string;
+  dtype: string;
+  unit: Measurement['unit'];
+  tsvision: Measurement | string;
+  peer: Measurement | string;
+}
+
+function cell(m: Measurement | string): string {
+  if (typeof m === 'string') return m;
+  return m.unit === 'GFLOP/s' ? m.value.toFixed(1) : m.value.toFixed(2);
+}
+
+/** Prints comparisons as a fixed-width table; ratio = tsvision / peer of the unit's figure. */
+export function printTable(peerName: string, rows: readonly Comparison[]): void {
+  const header = ['case', 'shape', 'dtype', 'unit', 'tsvision', peerName, 'ratio'];
+  const body = rows.map((r) => {
+    const ratio = typeof r.tsvision === 'string' || typeof r.peer === 'string' ? '-' : (r.tsvision.value / r.peer.value).toFixed(2);
+    return [r.case, r.shape, r.dtype, r.unit, cell(r.tsvision), cell(r.peer), ratio];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (row: string[]) => row.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of body) console.log(line(row));
+}
+
+const CSV_COLUMNS = [
+  'timestamp', 'bench', 'case', 'shape', 'dtype', 'impl', 'impl_version', 'median_ms', 'value', 'unit', 'iterations',
+  'cpu', 'cores', 'memory_gib', 'platform', 'node',
+] as const;
+
+function csvField(v: string | number): string {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Appends measurements to bench/results/<bench>-<date>.csv (header written when the file is new); returns its path. */
+export function appendResults(bench: string, measurements: readonly Measurement[], machine: MachineInfo): string {
+  const now = new Date();
+  const dir = path.join(repoRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${bench}-${now.toISOString().slice(0, 10)}.csv`);
+  const lines: string[] = [];
+  if (!existsSync(file)) lines.push(CSV_COLUMNS.join(','));
+  for (const m of measurements) {
+    const row: Record<(typeof CSV_COLUMNS)[number], string | number> = {
+      timestamp: now.toISOString(), bench, case: m.case, shape: m.shape, dtype: m.dtype, impl: m.impl, impl_version: m.implVersion,
+      median_ms: m.medianMs.toFixed(4), value: m.value.toFixed(3), unit: m.unit, iterations: m.iterations,
+      cpu: machine.cpu, cores: machine.cores, memory_gib: machine.memoryGiB, platform: machine.platform, node: machine.node,
+    };
+    lines.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
+  }
+  appendFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
