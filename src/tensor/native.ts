@@ -16,6 +16,14 @@ if (!found) {
   );
 }
 
+// OpenMP threads that spin while waiting for work starve everything else on a busy machine
+// (a small training loop ran 20× slower beside one other busy process). Sleeping costs a
+// wake-up per parallel region, negligible at our kernel sizes. libgomp reads this when the
+// addon loads it; an explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT from the user wins.
+if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+  process.env.OMP_WAIT_POLICY = 'passive';
+}
+
 /** The native kernels; see native/index.d.ts. */
 export const native: NativeAddon = createRequire(import.meta.url)(found);
 native.setErrorClass(NativeError);
