@@ -6,6 +6,7 @@
 import { ArgumentError, DisposedError, DTypeError } from '../errors.ts';
 import { runBackward, type BackwardOptions, type GradNode } from './autograd.ts';
 import { DTYPE_ID, DTYPE_SIZE, type DType } from './dtype.ts';
+import { native } from './native.ts';
 import type { NativeTensor } from '../../native/index.d.ts';
 import * as A from './ops/activation.ts';
 import * as E from './ops/elementwise.ts';
@@ -13,6 +14,9 @@ import * as I from './ops/index.ts';
 import * as L from './ops/linalg.ts';
 import * as R from './ops/reduce.ts';
 import * as S from './ops/shape.ts';
+
+/** Buffers from this size up are backed by huge pages: first-touch page faults dominate writing fresh large outputs. */
+export const HUGE_PAGE_MIN_BYTES = 4 << 20;
 
 /**
  * Memory shared by a tensor and its views: a JS ArrayBuffer (zero-filled), which the addon
@@ -27,6 +31,7 @@ export class Storage {
   constructor(nbytes: number) {
     this.nbytes = nbytes;
     this.buffer = new ArrayBuffer(nbytes);
+    if (nbytes >= HUGE_PAGE_MIN_BYTES) native.adviseHugePages(this.buffer);
   }
 
   /** Releases the memory: the buffer is detached (transferred to a clone nothing holds). */
