@@ -12,10 +12,12 @@ type OptionValues = Record<string, string | boolean | (string | boolean)[] | und
 
 interface Command {
   summary: string;
+  /** Positional arguments as shown in help (none when absent). */
+  args?: string;
   /** Lines describing the options, for help. */
   optionHelp: string[];
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: OptionValues): Promise<void>;
+  run(values: OptionValues, positionals: string[]): Promise<void>;
 }
 
 /** Bad command-line usage; exits with code 2 after printing usage. */
@@ -35,7 +37,92 @@ function integerOption(values: OptionValues, name: string, fallback: number, min
   return n;
 }
 
+function stringOption(values: OptionValues, name: string, required: true): string;
+function stringOption(values: OptionValues, name: string, required?: false): string | undefined;
+function stringOption(values: OptionValues, name: string, required = false): string | undefined {
+  const raw = values[name];
+  if (raw === undefined) {
+    if (required) throw new UsageError(`--${name} is required`);
+    return undefined;
+  }
+  if (typeof raw !== 'string' || raw.length === 0) throw new UsageError(`--${name} expects a value`);
+  return raw;
+}
+
+const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  weights: { type: 'string' },
+  dtype: { type: 'string' },
+} as const;
+
+const MODEL_HELP = [
+  '--model <name>     registry model, optionally with a tag (resnet50.tv_in1k)',
+  '--weights <w>      .safetensors file, hub-layout folder or hub repo id (random init without)',
+  '--dtype <t>        float32 (default) or bfloat16',
+];
+
+async function loadCliModel(values: OptionValues) {
+  const { createModel } = await import('../io/pretrained.ts');
+  const name = stringOption(values, 'model', true);
+  const weights = stringOption(values, 'weights');
+  const dtype = stringOption(values, 'dtype') ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'bfloat16') throw new UsageError(`--dtype expects float32 or bfloat16, got '${dtype}'`);
+  if (!weights) console.error(`tsvision: no --weights given: ${name} has random weights, so its outputs mean nothing`);
+  const model = await createModel(name, { weights });
+  model.eval();
+  if (dtype === 'bfloat16') model.to('bfloat16');
+  return model;
+}
+
 const COMMANDS: Record<string, Command> = {
+  classify: {
+    summary: 'classify images with a model (top-k labels and probabilities)',
+    args: 'IMAGE...',
+    optionHelp: [...MODEL_HELP, '--top <k>          classes per image (default 5)', '--labels <file>    one label per line (default: the model\'s label set)'],
+    options: { ...MODEL_OPTIONS, top: { type: 'string' }, labels: { type: 'string' } },
+    async run(values, positionals) {
+      if (positionals.length === 0) throw new UsageError('classify: give at least one image path');
+      const topK = integerOption(values, 'top', 5, 1);
+      const model = await loadCliModel(values);
+      const { classify } = await import('../tasks/classify.ts');
+      const results = await classify(model, positionals, { topK, labels: stringOption(values, 'labels') });
+      results.forEach((predictions, i) => {
+        console.log(positionals[i]);
+        for (const p of predictions) console.log(`  ${(p.probability * 100).toFixed(2).padStart(6)}%  ${p.label} (${p.index})`);
+      });
+    },
+  },
+  infer: {
+    summary: 'run a model on named input tensors and write its named outputs (safetensors)',
+    optionHelp: [...MODEL_HELP, '--input <file>     safetensors with the inputs (pixel_values for classifiers)', '--output <file>    safetensors to write (logits, pre_logits)'],
+    options: { ...MODEL_OPTIONS, input: { type: 'string' }, output: { type: 'string' } },
+    async run(values) {
+      const input = stringOption(values, 'input', true);
+      const output = stringOption(values, 'output', true);
+      const { readSafetensors, writeSafetensors } = await import('../io/safetensors.ts');
+      const { inferNamed } = await import('../tasks/infer.ts');
+      const model = await loadCliModel(values);
+      const outputs = inferNamed(model, readSafetensors(input).tensors);
+      writeSafetensors(output, outputs, { model: model.modelName, producer: 'tsvision infer' });
+      for (const [name, t] of outputs) console.log(`${name}: [${t.shape.join(', ')}] ${t.dtype}`);
+    },
+  },
+  models: {
+    summary: 'list the registered models with parameter counts and input sizes',
+    optionHelp: ['--filter <pattern>  a glob (vit_*) or substring'],
+    options: { filter: { type: 'string' } },
+    async run(values) {
+      const { listModels, resolveModel } = await import('../models/index.ts');
+      const names = listModels(stringOption(values, 'filter'));
+      const width = Math.max(5, ...names.map((n) => n.length));
+      console.log(`${'model'.padEnd(width)}  ${'params'.padStart(8)}  input      default tag`);
+      for (const name of names) {
+        const { entry, tag, cfg } = resolveModel(name);
+        const [, h, w] = cfg.inputSize;
+        console.log(`${name.padEnd(width)}  ${(entry.paramCount / 1e6).toFixed(2).padStart(7)}M  ${`${h}x${w}`.padEnd(9)}  ${tag}`);
+      }
+    },
+  },
   demo: {
     summary: 'train a tiny conv net on a built-in synthetic dataset (no downloads)',
     optionHelp: ['--steps <n>   SGD steps (default 100)', '--seed <n>    random seed (default 0)'],
@@ -61,7 +148,7 @@ function usage(): string {
     '',
     'Commands:',
     ...Object.entries(COMMANDS).flatMap(([name, c]) => [
-      `  ${name.padEnd(width)}  ${c.summary}`,
+      `  ${name.padEnd(width)}  ${c.summary}${c.args ? ` — tsvision ${name} ${c.args} [options]` : ''}`,
       ...c.optionHelp.map((line) => `  ${' '.repeat(width)}    ${line}`),
     ]),
     '',
@@ -97,13 +184,14 @@ async function dispatch(argv: readonly string[]): Promise<void> {
     return;
   }
   let values: OptionValues;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: command.args !== undefined }));
   } catch (e) {
     if (isParseArgsError(e)) throw new UsageError(`${first}: ${e.message}`);
     throw e;
   }
-  await command.run(values);
+  await command.run(values, positionals);
 }
 
 /** Runs the CLI on argv (without node and script) and returns the exit code. */

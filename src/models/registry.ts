@@ -73,6 +73,8 @@ export interface ModelEntry {
   name: string;
   /** Family file that defines it, e.g. 'resnet'. */
   family: string;
+  /** Learnable parameters with the default 1000-class head (timm's count; verified by test/models/registry.test.ts). */
+  paramCount: number;
   /** Builds the model; config values come from the family's variant table. */
   create: (options: CreateModelOptions) => ImageClassifier;
   /** Pretrained configs by tag; the first one is the default tag. */

@@ -20,10 +20,11 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from './constants.ts';
 import type { CreateModelOptions, ImageClassifier, ModelEntry, PretrainedCfg } from './registry.ts';
 
-/** A ResNet variant: block type and blocks per stage. */
+/** A ResNet variant: block type and blocks per stage (and its parameter count with a 1000-class head). */
 export interface ResNetConfig {
   block: 'basic' | 'bottleneck';
   layers: [number, number, number, number];
+  params: number;
 }
 
 function convBn(inCh: number, outCh: number, kernel: number, stride: number): [Conv2d, BatchNorm2d] {
@@ -177,11 +178,11 @@ export class ResNet extends Module implements ImageClassifier {
 
 /** Named variants (torchvision and timm share these names). */
 export const RESNET_VARIANTS = {
-  resnet18: { block: 'basic', layers: [2, 2, 2, 2] },
-  resnet34: { block: 'basic', layers: [3, 4, 6, 3] },
-  resnet50: { block: 'bottleneck', layers: [3, 4, 6, 3] },
-  resnet101: { block: 'bottleneck', layers: [3, 4, 23, 3] },
-  resnet152: { block: 'bottleneck', layers: [3, 8, 36, 3] },
+  resnet18: { block: 'basic', layers: [2, 2, 2, 2], params: 11_689_512 },
+  resnet34: { block: 'basic', layers: [3, 4, 6, 3], params: 21_797_672 },
+  resnet50: { block: 'bottleneck', layers: [3, 4, 6, 3], params: 25_557_032 },
+  resnet101: { block: 'bottleneck', layers: [3, 4, 23, 3], params: 44_549_160 },
+  resnet152: { block: 'bottleneck', layers: [3, 8, 36, 3], params: 60_192_808 },
 } satisfies Record<string, ResNetConfig>;
 
 // timm's ResNet cfgs: the RSB 'a1' recipe (timm's default tag) and torchvision's original weights.
@@ -197,6 +198,7 @@ function resnetCfgs(name: string): Record<string, PretrainedCfg> {
 export const RESNET_MODELS: ModelEntry[] = Object.entries(RESNET_VARIANTS).map(([name, config]) => ({
   name,
   family: 'resnet',
+  paramCount: config.params,
   create: (options) => new ResNet(config, options),
   pretrained: resnetCfgs(name),
 }));
