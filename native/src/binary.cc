@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "strided.h"
 
 namespace tsv {
 
@@ -51,25 +52,8 @@ template <> struct Load<uint16_t> { static float get(uint16_t v) { return Bf16To
 
 template <class S, class C, bool kBf16Out, class O>
 void Kernel3(int op, const View& a, const View& b, const View& out) {
-  // Collapse dims jointly for the three views.
-  Dims shape, sa, sb, so;
-  for (int i = 0; i < out.ndim(); ++i) {
-    if (out.shape[i] == 1) continue;
-    if (!shape.empty() && sa.back() == a.strides[i] * out.shape[i] && sb.back() == b.strides[i] * out.shape[i] &&
-        so.back() == out.strides[i] * out.shape[i]) {
-      shape.back() *= out.shape[i];
-      sa.back() = a.strides[i]; sb.back() = b.strides[i]; so.back() = out.strides[i];
-    } else {
-      shape.push_back(out.shape[i]);
-      sa.push_back(a.strides[i]); sb.push_back(b.strides[i]); so.push_back(out.strides[i]);
-    }
-  }
-  if (shape.empty()) { shape = {1}; sa = {1}; sb = {1}; so = {1}; }
-  const int nd = static_cast<int>(shape.size());
-  if (nd > 16) Fail("too many dimensions");
-  const int64_t inner = shape.back(), ia = sa.back(), ib = sb.back(), io = so.back();
-  int64_t rows = 1;
-  for (int d = 0; d < nd - 1; ++d) rows *= shape[d];
+  const StridedLayout<3> layout = CollapseDims<3>(out.shape, {&a.strides, &b.strides, &out.strides});
+  const int64_t ia = layout.innerStride(0), ib = layout.innerStride(1), io = layout.innerStride(2);
   const S* pa = a.ptr<S>();
   const S* pb = b.ptr<S>();
   O* po = out.ptr<O>();
@@ -77,38 +61,24 @@ void Kernel3(int op, const View& a, const View& b, const View& out) {
     if constexpr (kBf16Out) *p = F32ToBf16(static_cast<float>(v));
     else *p = static_cast<O>(v);
   };
-  // Work items are (row, chunk of the row): contiguous operands collapse into a single
-  // long row, which must still be split across threads.
-  constexpr int64_t kChunk = 1 << 14;
-  const int64_t chunks = (inner + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (rows * inner > (1 << 15))
-  for (int64_t job = 0; job < rows * chunks; ++job) {
-    const int64_t r = job / chunks;
-    const int64_t i0 = (job % chunks) * kChunk;
-    const int64_t n = std::min(kChunk, inner - i0);
-    int64_t rem = r, oa = 0, ob = 0, oo = 0;
-    for (int d = nd - 2; d >= 0; --d) {
-      int64_t i = rem % shape[d];
-      rem /= shape[d];
-      oa += i * sa[d]; ob += i * sb[d]; oo += i * so[d];
-    }
-    const S* xa = pa + oa + i0 * ia;
-    const S* xb = pb + ob + i0 * ib;
-    O* xo = po + oo + i0 * io;
+  ForEachChunk(layout, [&](const std::array<int64_t, 3>& at, int64_t begin, int64_t end) {
+    const S* xa = pa + at[0];
+    const S* xb = pb + at[1];
+    O* xo = po + at[2];
     // Separate loops for the common stride patterns so the compiler vectorizes them.
     if (ia == 1 && ib == 1 && io == 1) {
-      for (int64_t i = 0; i < n; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), Load<S>::get(xb[i])));
+      for (int64_t i = begin; i < end; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), Load<S>::get(xb[i])));
     } else if (ia == 1 && ib == 0 && io == 1) {
       const C y = Load<S>::get(xb[0]);
-      for (int64_t i = 0; i < n; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), y));
+      for (int64_t i = begin; i < end; ++i) store(xo + i, Apply<C>(op, Load<S>::get(xa[i]), y));
     } else if (ia == 0 && ib == 1 && io == 1) {
       const C x = Load<S>::get(xa[0]);
-      for (int64_t i = 0; i < n; ++i) store(xo + i, Apply<C>(op, x, Load<S>::get(xb[i])));
+      for (int64_t i = begin; i < end; ++i) store(xo + i, Apply<C>(op, x, Load<S>::get(xb[i])));
     } else {
-      for (int64_t i = 0; i < n; ++i)
+      for (int64_t i = begin; i < end; ++i)
         store(xo + i * io, Apply<C>(op, Load<S>::get(xa[i * ia]), Load<S>::get(xb[i * ib])));
     }
-  }
+  });
 }
 
 template <class S, class C, bool kBf16>

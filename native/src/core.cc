@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "common.h"
+#include "strided.h"
 
 namespace tsv {
 
@@ -293,63 +294,27 @@ template <> struct Io<uint8_t> { using S = uint8_t; static double get(const S* p
 struct BoolTag {};
 template <> struct Io<BoolTag> { using S = uint8_t; static double get(const S* p) { return *p != 0; } static void put(S* p, double v) { *p = v != 0 ? 1 : 0; } };
 
-// Merges adjacent dims that are contiguous with each other in both views, so the
-// inner loop runs as long as possible.
-void Collapse(Dims& shape, Dims& sa, Dims& sb) {
-  Dims cs, ca, cb;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 1) continue;
-    if (!cs.empty() && ca.back() == sa[i] * shape[i] && cb.back() == sb[i] * shape[i]) {
-      cs.back() *= shape[i];
-      ca.back() = sa[i];
-      cb.back() = sb[i];
-    } else {
-      cs.push_back(shape[i]);
-      ca.push_back(sa[i]);
-      cb.push_back(sb[i]);
-    }
-  }
-  if (cs.empty()) { cs.push_back(1); ca.push_back(1); cb.push_back(1); }
-  shape = cs; sa = ca; sb = cb;
-}
-
 template <class SrcT, class DstT>
 void CopyTyped(const View& src, const View& dst) {
   using S = typename Io<SrcT>::S;
   using D = typename Io<DstT>::S;
-  Dims shape = dst.shape, ss = src.strides, ds = dst.strides;
-  Collapse(shape, ss, ds);
-  const int nd = static_cast<int>(shape.size());
-  if (nd > 16) Fail("too many dimensions");
-  const int64_t inner = shape.back(), si = ss.back(), di = ds.back();
-  int64_t rows = 1;
-  for (int d = 0; d < nd - 1; ++d) rows *= shape[d];
+  const StridedLayout<2> layout = CollapseDims<2>(dst.shape, {&src.strides, &dst.strides});
+  const int64_t si = layout.innerStride(0), di = layout.innerStride(1);
   const S* sp = src.ptr<S>();
   D* dp = dst.ptr<D>();
-  // Work items are (row, chunk of the row), so one long contiguous row still uses every thread.
-  constexpr int64_t kChunk = 1 << 14;
-  const int64_t chunks = (inner + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (rows * inner > (1 << 15))
-  for (int64_t job = 0; job < rows * chunks; ++job) {
-    const int64_t r = job / chunks;
-    const int64_t i0 = (job % chunks) * kChunk;
-    const int64_t n = std::min(kChunk, inner - i0);
-    int64_t rem = r, so = 0, dof = 0;
-    for (int d = nd - 2; d >= 0; --d) {
-      const int64_t i = rem % shape[d];
-      rem /= shape[d];
-      so += i * ss[d];
-      dof += i * ds[d];
-    }
-    const S* s = sp + so + i0 * si;
-    D* o = dp + dof + i0 * di;
+  ForEachChunk(layout, [&](const std::array<int64_t, 2>& at, int64_t begin, int64_t end) {
+    const S* s = sp + at[0];
+    D* o = dp + at[1];
     if constexpr (std::is_same_v<SrcT, DstT>) {
-      if (si == 1 && di == 1) { std::memcpy(o, s, n * sizeof(S)); continue; }
-      for (int64_t i = 0; i < n; ++i) o[i * di] = s[i * si];
+      if (si == 1 && di == 1) {
+        std::memcpy(o + begin, s + begin, (end - begin) * sizeof(S));
+        return;
+      }
+      for (int64_t i = begin; i < end; ++i) o[i * di] = s[i * si];
     } else {
-      for (int64_t i = 0; i < n; ++i) Io<DstT>::put(o + i * di, Io<SrcT>::get(s + i * si));
+      for (int64_t i = begin; i < end; ++i) Io<DstT>::put(o + i * di, Io<SrcT>::get(s + i * si));
     }
-  }
+  });
 }
 
 template <class SrcT>

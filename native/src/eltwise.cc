@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "strided.h"
 
 namespace tsv {
 
@@ -187,45 +188,17 @@ Napi::Value UnaryMath(const Napi::CallbackInfo& info) {
 // out = cond ? a : b over out's shape. Selection copies bits, so T is just the element width.
 template <class T>
 void Select(const View& cond, const View& a, const View& b, const View& out) {
-  // Collapse dims jointly for the four views, as binary.cc does for three.
-  Dims shape, sc, sa, sb, so;
-  for (int i = 0; i < out.ndim(); ++i) {
-    const int64_t n = out.shape[i];
-    if (n == 1) continue;
-    if (!shape.empty() && sc.back() == cond.strides[i] * n && sa.back() == a.strides[i] * n &&
-        sb.back() == b.strides[i] * n && so.back() == out.strides[i] * n) {
-      shape.back() *= n;
-      sc.back() = cond.strides[i]; sa.back() = a.strides[i]; sb.back() = b.strides[i]; so.back() = out.strides[i];
-    } else {
-      shape.push_back(n);
-      sc.push_back(cond.strides[i]); sa.push_back(a.strides[i]); sb.push_back(b.strides[i]); so.push_back(out.strides[i]);
-    }
-  }
-  if (shape.empty()) { shape = {1}; sc = {1}; sa = {1}; sb = {1}; so = {1}; }
-  const int nd = static_cast<int>(shape.size());
-  const int64_t inner = shape.back(), ic = sc.back(), ia = sa.back(), ib = sb.back(), io = so.back();
-  int64_t rows = 1;
-  for (int d = 0; d < nd - 1; ++d) rows *= shape[d];
+  const StridedLayout<4> layout = CollapseDims<4>(out.shape, {&cond.strides, &a.strides, &b.strides, &out.strides});
+  const int64_t ic = layout.innerStride(0), ia = layout.innerStride(1), ib = layout.innerStride(2), io = layout.innerStride(3);
   const uint8_t* pc = cond.ptr<uint8_t>();
   const T* pa = a.ptr<T>();
   const T* pb = b.ptr<T>();
   T* po = out.ptr<T>();
-  // Rows are cut into chunks so that threads share the work even when everything collapsed into one row.
-  constexpr int64_t kChunk = 16384;
-  const int64_t chunks = (inner + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (rows * inner > (1 << 15))
-  for (int64_t task = 0; task < rows * chunks; ++task) {
-    const int64_t r = task / chunks, begin = (task % chunks) * kChunk, end = std::min(inner, begin + kChunk);
-    int64_t rem = r, oc = 0, oa = 0, ob = 0, oo = 0;
-    for (int d = nd - 2; d >= 0; --d) {
-      const int64_t i = rem % shape[d];
-      rem /= shape[d];
-      oc += i * sc[d]; oa += i * sa[d]; ob += i * sb[d]; oo += i * so[d];
-    }
-    const uint8_t* xc = pc + oc;
-    const T* xa = pa + oa;
-    const T* xb = pb + ob;
-    T* xo = po + oo;
+  ForEachChunk(layout, [&](const std::array<int64_t, 4>& at, int64_t begin, int64_t end) {
+    const uint8_t* xc = pc + at[0];
+    const T* xa = pa + at[1];
+    const T* xb = pb + at[2];
+    T* xo = po + at[3];
     // Both sides are loaded unconditionally so that the selects vectorize.
     if (ic == 1 && ia == 1 && ib == 1 && io == 1) {
       for (int64_t i = begin; i < end; ++i) { const T x = xa[i], y = xb[i]; xo[i] = xc[i] ? x : y; }
@@ -238,7 +211,7 @@ void Select(const View& cond, const View& a, const View& b, const View& out) {
     } else {
       for (int64_t i = begin; i < end; ++i) xo[i * io] = xc[i * ic] ? xa[i * ia] : xb[i * ib];
     }
-  }
+  });
 }
 
 // where(cond, a, b, out)
