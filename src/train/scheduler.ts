@@ -158,6 +158,10 @@ export abstract class LRScheduler {
     if (state.baseValues.length !== this.optimizer.paramGroups.length) {
       throw new ArgumentError(`${op}: state has ${state.baseValues.length} base lrs, optimizer has ${this.optimizer.paramGroups.length} param groups`);
     }
+    const known = this.config();
+    for (const key of Object.keys(state.config)) {
+      if (!(key in known)) throw new ArgumentError(`${op}: state has unknown setting '${key}' for a '${this.kind}' scheduler`);
+    }
     Object.assign(this, state.config);
     this.baseValues = [...state.baseValues];
     this.optimizer.paramGroups.forEach((g, i) => (g.initialLr = this.baseValues[i]));

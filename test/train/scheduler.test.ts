@@ -135,5 +135,6 @@ test('scheduler errors are typed and name the problem', () => {
   assert.throws(() => new CosineLRScheduler({ paramGroups: [{ lr: NaN }] }, { tInitial: 3 }), (e: unknown) => e instanceof ArgumentError && /paramGroups\[0\]\.lr/.test(e.message));
   const s = new CosineLRScheduler(opt(), { tInitial: 3 });
   assert.throws(() => s.loadStateDict({ ...s.stateDict(), kind: 'step' }), (e: unknown) => e instanceof ArgumentError && /'step' scheduler, expected 'cosine'/.test(e.message));
+  assert.throws(() => s.loadStateDict({ ...s.stateDict(), config: { decayT: 3 } }), (e: unknown) => e instanceof ArgumentError && /unknown setting 'decayT'/.test(e.message));
   assert.throws(() => s.step(-1), (e: unknown) => e instanceof ArgumentError && /t must be/.test(e.message));
 });
