@@ -11,3 +11,4 @@ export * from './io/pretrained.ts';
 export * from './data/labels.ts';
 export * from './tasks/classify.ts';
 export * from './tasks/infer.ts';
+export * from './train/index.ts';
