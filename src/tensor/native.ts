@@ -38,6 +38,7 @@ const kernels = Object.entries(native).filter((entry): entry is [string, NativeF
  * Routes every native call through hook, or (null, the default) straight to the addon again.
  * Swapping the functions in place rather than testing a flag on each call keeps the off state
  * free: callers reach the addon's own functions (bench/ops.ts 'add (per call)' is the guard).
+ * It also means call sites must look up `native.fn` when they call, never keep a reference.
  */
 export function setNativeCallHook(hook: NativeCallHook | null): void {
   const table = native as unknown as Record<string, NativeFunction>;
