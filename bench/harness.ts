@@ -50,6 +50,54 @@ export async function interleavedMedians(plan: Plan, runs: readonly TimedRun[]):
   return times.map(median);
 }
 
+/**
+ * How a model benchmark measures throughput (timm's benchmark.py method, fewer iterations):
+ * `warmup` untimed steps, then timed steps, as many as fit in `budgetSeconds` at the last
+ * warm-up step's pace, at least `minIterations` and at most `maxIterations`. A step slower than
+ * the whole budget ends the warm-up, and the timed loop then runs only as many steps (at least
+ * one) as fit in three budgets, so a very slow engine costs a few steps, not minIterations.
+ */
+export interface ThroughputPlan {
+  warmup: number;
+  minIterations: number;
+  maxIterations: number;
+  budgetSeconds: number;
+}
+
+/** Step times of a throughput measurement. */
+export interface StepTimes {
+  warmup: number;
+  iterations: number;
+  /** Wall time of the whole timed loop, in ms (images/s = iterations × batch / this). */
+  totalMs: number;
+  medianStepMs: number;
+  meanStepMs: number;
+}
+
+/** Runs step plan.warmup times untimed, then the timed loop (see ThroughputPlan). */
+export async function measureSteps(plan: ThroughputPlan, step: () => unknown): Promise<StepTimes> {
+  const budgetMs = plan.budgetSeconds * 1000;
+  let lastMs = 0;
+  let warmup = 0;
+  while (warmup < plan.warmup && lastMs < budgetMs) {
+    lastMs = await timedAsync(async () => step());
+    warmup += 1;
+  }
+  const fit = Math.floor(budgetMs / lastMs);
+  const affordable = Math.max(1, Math.floor((3 * budgetMs) / lastMs));
+  const iterations = Math.min(plan.maxIterations, Math.max(Math.min(plan.minIterations, affordable), fit));
+  const steps: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < iterations; ++i) steps.push(await timedAsync(async () => step()));
+  const totalMs = performance.now() - start;
+  return { warmup, iterations, totalMs, medianStepMs: median(steps), meanStepMs: steps.reduce((a, b) => a + b, 0) / iterations };
+}
+
+/** The 1-minute load average, the figure to quote beside timings on a shared machine. */
+export function loadAverage(): number {
+  return os.loadavg()[0];
+}
+
 /** The package's root folder and version. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const tsvisionVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -83,10 +131,12 @@ export interface Measurement {
   impl: string;
   implVersion: string;
   medianMs: number;
-  /** The figure reported: GFLOP/s (higher is better) or µs per call (lower is better). */
+  /** The figure reported: GFLOP/s or images/s (higher is better), or µs per call (lower is better). */
   value: number;
-  unit: 'GFLOP/s' | 'us/call';
+  unit: 'GFLOP/s' | 'us/call' | 'img/s';
   iterations: number;
+  /** Values of a benchmark's own CSV columns (see appendResults). */
+  extra?: Record<string, string | number>;
 }
 
 /** A row of the printed table: a case, tsvision's figure and a peer's. */
@@ -111,11 +161,15 @@ export function printTable(peerName: string, rows: readonly Comparison[]): void 
     const ratio = typeof r.tsvision === 'string' || typeof r.peer === 'string' ? '-' : (r.tsvision.value / r.peer.value).toFixed(2);
     return [r.case, r.shape, r.dtype, r.unit, cell(r.tsvision), cell(r.peer), ratio];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of body) console.log(line(row));
+  console.log(formatTable(header, body, 4));
+}
+
+/** A fixed-width text table: the first `leftColumns` columns left-aligned, the rest right-aligned; [] rows print as blank lines. */
+export function formatTable(header: readonly string[], body: readonly (readonly string[])[], leftColumns: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
+  const line = (row: readonly string[]) =>
+    row.length === 0 ? '' : row.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 const CSV_COLUMNS = [
@@ -128,21 +182,24 @@ function csvField(v: string | number): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Appends measurements to bench/results/<bench>-<date>.csv (header written when the file is new); returns its path. */
-export function appendResults(bench: string, measurements: readonly Measurement[], machine: MachineInfo): string {
+/**
+ * Appends measurements to bench/results/<bench>-<date>.csv (header written when the file is new),
+ * with the benchmark's own columns (from Measurement.extra) after the common ones; returns its path.
+ */
+export function appendResults(bench: string, measurements: readonly Measurement[], machine: MachineInfo, extraColumns: readonly string[] = []): string {
   const now = new Date();
   const dir = path.join(repoRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${bench}-${now.toISOString().slice(0, 10)}.csv`);
   const lines: string[] = [];
-  if (!existsSync(file)) lines.push(CSV_COLUMNS.join(','));
+  if (!existsSync(file)) lines.push([...CSV_COLUMNS, ...extraColumns].join(','));
   for (const m of measurements) {
     const row: Record<(typeof CSV_COLUMNS)[number], string | number> = {
       timestamp: now.toISOString(), bench, case: m.case, shape: m.shape, dtype: m.dtype, impl: m.impl, impl_version: m.implVersion,
       median_ms: m.medianMs.toFixed(4), value: m.value.toFixed(3), unit: m.unit, iterations: m.iterations,
       cpu: machine.cpu, cores: machine.cores, memory_gib: machine.memoryGiB, platform: machine.platform, node: machine.node,
     };
-    lines.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
+    lines.push([...CSV_COLUMNS.map((c) => csvField(row[c])), ...extraColumns.map((c) => csvField(m.extra?.[c] ?? ''))].join(','));
   }
   appendFileSync(file, lines.join('\n') + '\n');
   return file;

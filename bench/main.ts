@@ -1,23 +1,46 @@
 /**
- * Benchmark entry: `npm run bench -- <name>`. Each benchmark runs tsvision and its peers in one
+ * Benchmark entry: `npm run bench -- <name> [args]`. Each benchmark runs tsvision and its peers in one
  * process tree, prints a table with ratios and appends its rows to bench/results/<name>-<date>.csv.
+ * `profile` is the odd one out: it prints where one forward pass of a model spends its time.
  */
-const BENCHES: Record<string, { summary: string; run: () => Promise<void> }> = {
+const BENCHES: Record<string, { usage: string; summary: string; run: (args: string[]) => Promise<void> }> = {
   ops: {
+    usage: 'ops',
     summary: 'matmul, 3x3 conv forward/backward and tiny-op overhead, f32 and bf16, next to onnxruntime-node',
-    run: async () => (await import('./ops.ts')).runOpsBench(),
+    run: async (args) => {
+      if (args.length > 0) throw new UsageError(`unexpected arguments: ${args.join(' ')}`);
+      await (await import('./ops.ts')).runOpsBench();
+    },
+  },
+  models: {
+    usage: 'models [model ...]',
+    summary: 'images/s and peak RSS of whole models, batch 1 and 16, f32 and bf16, next to onnxruntime-node and PyTorch',
+    run: async (args) => (await import('./models.ts')).runModelsBench(args),
+  },
+  profile: {
+    usage: 'profile <model> [batch] [dtype] [--by-shape] [--top N]',
+    summary: 'per-op time of one forward pass of a model (not recorded in bench/results)',
+    run: async (args) => (await import('./profile.ts')).runProfileBench(args),
   },
 };
 
-const usage = ['Usage: npm run bench -- <name>', '', 'Benchmarks:', ...Object.entries(BENCHES).map(([name, b]) => `  ${name}  ${b.summary}`)].join('\n');
+class UsageError extends Error {}
+
+const usage = ['Usage: npm run bench -- <name> [args]', '', 'Benchmarks:', ...Object.values(BENCHES).map((b) => `  ${b.usage.padEnd(56)} ${b.summary}`)].join('\n');
 
 const [name, ...extra] = process.argv.slice(2);
 if (name === '-h' || name === '--help') {
   console.log(usage);
-} else if (name === undefined || !Object.hasOwn(BENCHES, name) || extra.length > 0) {
-  const problem = name === undefined ? 'missing benchmark name' : !Object.hasOwn(BENCHES, name) ? `unknown benchmark '${name}'` : `unexpected arguments: ${extra.join(' ')}`;
-  console.error(`bench: ${problem}\n\n${usage}`);
+} else if (name === undefined || !Object.hasOwn(BENCHES, name)) {
+  console.error(`bench: ${name === undefined ? 'missing benchmark name' : `unknown benchmark '${name}'`}\n\n${usage}`);
   process.exitCode = 2;
 } else {
-  await BENCHES[name].run();
+  try {
+    await BENCHES[name].run(extra);
+  } catch (e) {
+    const { ArgumentError } = await import('../src/errors.ts');
+    if (!(e instanceof UsageError || e instanceof ArgumentError)) throw e;
+    console.error(`bench ${name}: ${e.message}\n\n${usage}`);
+    process.exitCode = 2;
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * onnxruntime-node as a benchmark peer: loads it (reporting why when it cannot), and runs
- * single-node graphs written by ./onnx.ts to a temporary folder, on the CPU execution provider
- * with as many intra-op threads as tsvision's OpenMP uses.
+ * single-node graphs written by ./onnx.ts to a temporary folder (bench/ops.ts) or whole-model
+ * graphs exported from timm (bench/models.ts), on the CPU execution provider with as many
+ * intra-op threads as tsvision's OpenMP uses.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { singleNodeModel, type OnnxSingleNodeGraph } from './onnx.ts';
+
+/**
+ * Session options of every peer measurement: the default CPU execution provider, all graph
+ * optimizations, `threads` intra-op threads (as many as tsvision's OpenMP uses), sequential.
+ */
+export function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+  return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+}
 
 /** A loaded onnxruntime-node, or the reason it could not be loaded. */
 export type OrtPeer = { ok: true; ort: typeof Ort; version: string } | { ok: false; reason: string };
@@ -38,13 +47,7 @@ export class OrtGraphs {
   async session(graph: OnnxSingleNodeGraph): Promise<Ort.InferenceSession> {
     const file = path.join(this.dir, `${this.count++}-${graph.opType}.onnx`);
     writeFileSync(file, singleNodeModel(graph));
-    return this.ort.InferenceSession.create(file, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: this.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    return this.ort.InferenceSession.create(file, sessionOptions(this.threads));
   }
 
   /** A float32 input tensor. */

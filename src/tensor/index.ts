@@ -16,3 +16,4 @@ export * from './ops/norm.ts';
 export * from './ops/attention.ts';
 export * from './ops/resample.ts';
 export { native } from './native.ts';
+export { profile, startProfile, isProfiling, Profiler, ProfileReport, type OpStat, type ProfileOptions } from './profiler.ts';

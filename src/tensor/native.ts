@@ -27,3 +27,20 @@ if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === 
 /** The native kernels; see native/index.d.ts. */
 export const native: NativeAddon = createRequire(import.meta.url)(found);
 native.setErrorClass(NativeError);
+
+/** Runs one native call on behalf of the profiler (src/tensor/profiler.ts), which times it. */
+export type NativeCallHook = (name: string, fn: (...args: unknown[]) => unknown, args: unknown[]) => unknown;
+
+type NativeFunction = (...args: unknown[]) => unknown;
+const kernels = Object.entries(native).filter((entry): entry is [string, NativeFunction] => typeof entry[1] === 'function');
+
+/**
+ * Routes every native call through hook, or (null, the default) straight to the addon again.
+ * Swapping the functions in place rather than testing a flag on each call keeps the off state
+ * free: callers reach the addon's own functions (bench/ops.ts 'add (per call)' is the guard).
+ * It also means call sites must look up `native.fn` when they call, never keep a reference.
+ */
+export function setNativeCallHook(hook: NativeCallHook | null): void {
+  const table = native as unknown as Record<string, NativeFunction>;
+  for (const [name, fn] of kernels) table[name] = hook === null ? fn : (...args) => hook(name, fn, args);
+}
