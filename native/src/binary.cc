@@ -97,7 +97,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   View out = ReadView(info[3], name, "out");
   if (op < Add || op > Atan2) Fail("unknown binary op code " + std::to_string(op));
   if (a.dtype != b.dtype) Fail(std::string("operand dtypes differ: ") + DTypeName(a.dtype) + " and " + DTypeName(b.dtype));
-  if (a.ndim() != out.ndim() || b.ndim() != out.ndim()) Fail("operands must be expanded to the rank of out");
+  // Operands arrive expanded (zero strides for broadcast dims), so their shapes equal out's.
+  if (a.shape != out.shape || b.shape != out.shape)
+    Fail("operands must be expanded to out's shape " + DimsKey(out.shape) + ", got " + DimsKey(a.shape) + " and " + DimsKey(b.shape));
   const bool cmp = IsComparison(op);
   if (cmp ? out.dtype != DType::Bool : out.dtype != a.dtype)
     Fail(std::string("out has dtype ") + DTypeName(out.dtype) + ", expected " + (cmp ? "bool" : DTypeName(a.dtype)));

@@ -62,3 +62,8 @@ test('native errors arrive as NativeError with the op name, and the process stay
 test('dtype names are validated', () => {
   throwsLike(() => T.parseDType('float16'), T.DTypeError, /float16/, /float32/);
 });
+
+test('native binary rejects operands not expanded to the output shape (no out-of-bounds reads)', () => {
+  throwsLike(() => T.native.binary(0, T.ones([3]), T.ones([2]), T.zeros([3])), T.NativeError, /\[binary\]/, /expanded/, /\[2\]|2,/);
+  throwsLike(() => T.native.binary(0, T.ones([1]), T.ones([3]), T.zeros([3])), T.NativeError, /\[binary\]/);
+});
