@@ -405,26 +405,33 @@ export function affineTransform(img: Tensor, matrix: readonly number[], resample
   const [a, b, cc, d, e, f] = matrix;
   const fillT = fromTypedArray(Float32Array.from(fill), [1, 1, c]);
   if (resample === 'nearest') {
-    // Fixed point: exact integers (< 2^24 for images up to a few hundred pixels) in float32.
+    // PIL's 16.16 fixed-point walk: xx = x0 + col·a + row·b, pixel = xx >> 16. Split into
+    // per-column and per-row quotient/remainder tables so every tensor value stays small and exact.
     const fix = (v: number) => Math.floor(v * 65536 + 0.5);
-    const colX = mul(arange(0, w, 1, { dtype: 'float32' }), fix(a));
-    const rowX = mul(arange(0, h, 1, { dtype: 'float32' }), fix(b));
-    const colY = mul(arange(0, w, 1, { dtype: 'float32' }), fix(d));
-    const rowY = mul(arange(0, h, 1, { dtype: 'float32' }), fix(e));
     const useFixed = b !== 0 || d !== 0;
-    const x0 = useFixed ? fix(cc + a * 0.5 + b * 0.5) : 0;
-    const y0 = useFixed ? fix(f + d * 0.5 + e * 0.5) : 0;
     let xin: Tensor;
     let yin: Tensor;
     if (useFixed) {
-      xin = floorT(mul(add(add(reshape(rowX, [h, 1]), reshape(colX, [1, w])), x0), 1 / 65536));
-      yin = floorT(mul(add(add(reshape(rowY, [h, 1]), reshape(colY, [1, w])), y0), 1 / 65536));
+      const shifted = (origin: number, colStep: number, rowStep: number) => {
+        const col = Array.from({ length: w }, (_, x) => x * colStep);
+        const row = Array.from({ length: h }, (_, y) => origin + y * rowStep);
+        const quot = (v: number[]) => Float32Array.from(v, (t) => Math.floor(t / 65536));
+        const rem = (v: number[]) => Float32Array.from(v, (t) => t - Math.floor(t / 65536) * 65536);
+        const carry = ge(add(fromTypedArray(rem(row), [h, 1]), fromTypedArray(rem(col), [1, w])), 65536);
+        return add(add(fromTypedArray(quot(row), [h, 1]), fromTypedArray(quot(col), [1, w])), cast(carry, 'float32'));
+      };
+      xin = shifted(fix(cc + a * 0.5 + b * 0.5), fix(a), fix(b));
+      yin = shifted(fix(f + d * 0.5 + e * 0.5), fix(d), fix(e));
     } else {
-      // ImagingScaleAffine: COORD(c + a·(x + 0.5)), exact for the integer-ish steps timm uses.
-      const xs = add(mul(add(arange(0, w, 1, { dtype: 'float32' }), 0.5), a), cc);
-      const ys = add(mul(add(arange(0, h, 1, { dtype: 'float32' }), 0.5), e), f);
-      xin = expand(reshape(where(lt(xs, 0), -1, cast(cast(xs, 'int64'), 'float32')), [1, w]), [h, w]);
-      yin = expand(reshape(where(lt(ys, 0), -1, cast(cast(ys, 'int64'), 'float32')), [h, 1]), [h, w]);
+      // ImagingScaleAffine: per-column/per-row tables of COORD(c + a/2 + k·a), accumulated in double as PIL does.
+      const coords = (n: number, start: number, step: number) => {
+        const out = new Float32Array(n);
+        let v = start;
+        for (let k = 0; k < n; k++, v += step) out[k] = v < 0 ? -1 : Math.trunc(v);
+        return out;
+      };
+      xin = expand(fromTypedArray(coords(w, cc + a * 0.5, a), [1, w]), [h, w]);
+      yin = expand(fromTypedArray(coords(h, f + e * 0.5, e), [h, 1]), [h, w]);
     }
     const outside = logicalOr(logicalOr(lt(xin, 0), ge(xin, w)), logicalOr(lt(yin, 0), ge(yin, h)));
     const px = reshape(gatherPixels(img, clampIndex(yin, h), clampIndex(xin, w)), [h, w, c]);

@@ -228,3 +228,17 @@ test('augment ops reject bad input with typed errors', () => {
   assert.throws(() => A.affineTransform(image, [1, 0, 0], 'nearest', [0, 0, 0]), /matrix must be 6 finite numbers/);
   assert.throws(() => A.randomErasing({ mode: 'x' as 'pixel' }), /mode must be/);
 });
+
+test('nearest affine ops stay exact on a larger image (fixed-point tables) and leave the input untouched', () => {
+  // On a 300×300 image the 16.16 walk exceeds float32's exact integers; the quarter-turn matrix
+  // through the fixed-point path must still equal the transpose PIL uses for rotate(90).
+  const n = 300;
+  const data = Uint8Array.from({ length: n * n * 3 }, (_, i) => (i * 7919) % 251);
+  const img = fromTypedArray(data, [n, n, 3]);
+  const viaAffine = A.affineTransform(img, [0, -1, n, 1, 0, 0], 'nearest', [0, 0, 0]);
+  const viaRotate = A.rotate(img, 90, 'nearest', [0, 0, 0]);
+  assert.deepEqual(diff(viaAffine, viaRotate), { count: 0, max: 0 });
+  const before = values(image);
+  for (const name of A.RAND_INCREASING_TRANSFORMS) A.applyAugmentOp(image, name, A.levelToArg(name, 7, true), 'bicubic', [1, 2, 3]);
+  assert.deepEqual(values(image), before);
+});
