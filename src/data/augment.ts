@@ -15,7 +15,7 @@ import { conv2d } from '../tensor/ops/conv.ts';
 import { add, cast, ge, gt, lt, logicalOr, mul, sub } from '../tensor/ops/elementwise.ts';
 import { indexSelect, scatterAdd } from '../tensor/ops/index.ts';
 import { sum } from '../tensor/ops/reduce.ts';
-import { clone, contiguous, copyInto, expand, narrow, permute, reshape } from '../tensor/ops/shape.ts';
+import { cat, clone, contiguous, copyInto, expand, narrow, permute, reshape } from '../tensor/ops/shape.ts';
 import { clamp, where } from '../tensor/ops/unary.ts';
 import type { Generator } from '../tensor/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
@@ -437,8 +437,14 @@ export function affineTransform(img: Tensor, matrix: readonly number[], resample
     const px = reshape(gatherPixels(img, clampIndex(yin, h), clampIndex(xin, w)), [h, w, c]);
     return cast(where(reshape(outside, [h, w, 1]), fillT, px), 'uint8');
   }
-  const xs = reshape(add(arange(0, w, 1, { dtype: 'float32' }), 0.5), [1, w]);
-  const ys = reshape(add(arange(0, h, 1, { dtype: 'float32' }), 0.5), [h, 1]);
+  // Planar, flat layout: every op below is same-shape over C·H·W values (broadcasts and row
+  // gathers of 3-byte pixels are far slower here).
+  const n = h * w;
+  const tile = (t: Tensor) => cat(Array.from({ length: c }, () => reshape(t, [n])), 0);
+  const xs = tile(contiguous(expand(reshape(add(arange(0, w, 1, { dtype: 'float32' }), 0.5), [1, w]), [h, w])));
+  const ys = tile(contiguous(expand(reshape(add(arange(0, h, 1, { dtype: 'float32' }), 0.5), [h, 1]), [h, w])));
+  const planeOffset = cat(Array.from({ length: c }, (_, ch) => fromTypedArray(new BigInt64Array(n).fill(BigInt(ch * n)), [n])), 0);
+  const src = reshape(contiguous(permute(cast(img, 'float32'), [2, 0, 1])), [c * n]);
   const xin = add(add(mul(xs, a), mul(ys, b)), cc);
   const yin = add(add(mul(xs, d), mul(ys, e)), f);
   const outside = logicalOr(logicalOr(lt(xin, 0), ge(xin, w)), logicalOr(lt(yin, 0), ge(yin, h)));
@@ -446,9 +452,12 @@ export function affineTransform(img: Tensor, matrix: readonly number[], resample
   const ym = sub(yin, 0.5);
   const xf = floorT(xm);
   const yf = floorT(ym);
-  const dx = reshape(sub(xm, xf), [h, w, 1]);
-  const dy = reshape(sub(ym, yf), [h, w, 1]);
-  const at = (yo: number, xo: number) => reshape(gatherPixels(img, clampIndex(add(yf, yo), h), clampIndex(add(xf, xo), w)), [h, w, c]);
+  const dx = sub(xm, xf);
+  const dy = sub(ym, yf);
+  const offsets = resample === 'bilinear' ? [0, 1] : [-1, 0, 1, 2];
+  const colIndex = new Map(offsets.map((o) => [o, cast(clampIndex(add(xf, o), w), 'int64')]));
+  const rowIndex = new Map(offsets.map((o) => [o, add(mul(cast(clampIndex(add(yf, o), h), 'int64'), w), planeOffset)]));
+  const at = (yo: number, xo: number) => indexSelect(src, 0, add(rowIndex.get(yo) as Tensor, colIndex.get(xo) as Tensor));
   let value: Tensor;
   if (resample === 'bilinear') {
     const lerp = (p: Tensor, q: Tensor, t: Tensor) => add(p, mul(sub(q, p), t));
@@ -457,18 +466,15 @@ export function affineTransform(img: Tensor, matrix: readonly number[], resample
     const cubic = (v1: Tensor, v2: Tensor, v3: Tensor, v4: Tensor, t: Tensor) => {
       const p2 = sub(v3, v1);
       const p3 = sub(add(mul(sub(v1, v2), 2), v3), v4);
-      const p4 = add(sub(add(neg1(v1), v2), v3), v4);
+      const p4 = add(sub(sub(v2, v1), v3), v4);
       return add(v2, mul(t, add(p2, mul(t, add(p3, mul(t, p4))))));
     };
     const row = (yo: number) => cubic(at(yo, -1), at(yo, 0), at(yo, 1), at(yo, 2), dx);
     value = cubic(row(-1), row(0), row(1), row(2), dy);
   }
-  const pixels = clamp(value, 0, 255);
-  return cast(where(reshape(outside, [h, w, 1]), fillT, pixels), 'uint8');
-}
-
-function neg1(x: Tensor): Tensor {
-  return mul(x, -1);
+  const fillPlanes = cat(fill.map((v) => fromTypedArray(new Float32Array(n).fill(v), [n])), 0);
+  const planar = cast(where(outside, fillPlanes, clamp(value, 0, 255)), 'uint8');
+  return contiguous(permute(reshape(planar, [c, h, w]), [1, 2, 0]));
 }
 
 /** PIL's Image.rotate(degrees) about the center, same size, with a fill color. */
