@@ -221,19 +221,21 @@ export class Mixup {
     if (params.length !== count) throw new ArgumentError(`Mixup: expected ${count} element draws for mode '${this.mode}', got ${params.length}`);
     const orig = images;
     const out = clone(images);
-    const lams = params.map((p) => p.lam);
+    // timm keeps per-element lams in a float32 array.
+    const lams = params.map((p) => Math.fround(p.lam));
     params.forEach((p, i) => {
       const j = n - i - 1;
-      if (p.lam === 1) return;
+      const lam = lams[i];
+      if (lam === 1) return;
       if (p.useCutmix) {
         if (!p.box && !rng) throw new ArgumentError('Mixup: a cutmix mix needs a box or a generator');
-        const box = p.box ?? drawCutmixBox(h, w, p.lam, rng as Generator, this.cutmixMinmax);
-        if (this.correctLam || this.cutmixMinmax) lams[i] = boxLam(box, h, w);
+        const box = p.box ?? drawCutmixBox(h, w, lam, rng as Generator, this.cutmixMinmax);
+        if (this.correctLam || this.cutmixMinmax) lams[i] = Math.fround(boxLam(box, h, w));
         pasteBox(select(out, 0, i), select(orig, 0, j), box);
         if (pair) pasteBox(select(out, 0, j), select(orig, 0, i), box);
       } else {
-        copyInto(select(out, 0, i), add(mul(select(orig, 0, i), p.lam), mul(select(orig, 0, j), 1 - p.lam)));
-        if (pair) copyInto(select(out, 0, j), add(mul(select(orig, 0, j), p.lam), mul(select(orig, 0, i), 1 - p.lam)));
+        copyInto(select(out, 0, i), add(mul(select(orig, 0, i), lam), mul(select(orig, 0, j), 1 - lam)));
+        if (pair) copyInto(select(out, 0, j), add(mul(select(orig, 0, j), lam), mul(select(orig, 0, i), 1 - lam)));
       }
     });
     const full = pair ? [...lams, ...[...lams].reverse()] : lams;

@@ -18,7 +18,8 @@ const { tensors, metadata } = readSafetensors(path.join(fixturesDir, 'augment', 
 const refs = Object.fromEntries(tensors) as Record<string, Tensor>;
 interface Case { name: string; kind: string; op?: string; arg?: number | null; resample?: A.AffineResample; fill?: number[];
   box?: number[] | null; size?: [number, number]; interp?: 'bilinear' | 'bicubic' | 'nearest'; lam?: number; cutmix?: boolean;
-  center?: number[]; smoothing?: number; correct?: boolean; lam_out?: number }
+  center?: number[]; smoothing?: number; correct?: boolean; lam_out?: number; mode?: 'elem' | 'pair'; lams?: number[];
+  centers?: number[][] }
 const cases: Case[] = JSON.parse(metadata.cases);
 const image = refs.image;
 
@@ -173,6 +174,26 @@ test('Mixup/CutMix images and targets match timm for fixed lam and box', () => {
     assert.ok(maxErr(out.images, refs[c.name]) < 1e-6, `${c.name} images`);
     assert.ok(maxErr(out.targets, refs[`${key}/target`]) < 1e-6, `${c.name} targets`);
   });
+});
+
+test("Mixup 'elem' and 'pair' modes match timm for injected per-element draws", () => {
+  const x = refs['mix/x'];
+  const y = refs['mix/y'];
+  for (const c of cases.filter((k) => k.kind === 'mixelem')) {
+    const m = new M.Mixup({ mixupAlpha: 1, cutmixAlpha: 1, labelSmoothing: 0.1, numClasses: 10, mode: c.mode });
+    const centers = [...(c.centers as number[][])];
+    const flags = c.cutmix as unknown as boolean[];
+    const params = (c.lams as number[]).map((lam, i) => {
+      const useCutmix = flags[i];
+      if (!useCutmix || Math.fround(lam) === 1) return { lam, useCutmix };
+      const [cy, cx] = centers.shift() as number[];
+      return { lam, useCutmix, box: M.cutmixBox(6, 8, Math.fround(lam), cy, cx) };
+    });
+    const out = m.mixElements(x, y, params);
+    const maxErr = (a: Tensor, b: Tensor) => Math.max(...values(a).map((v, i) => Math.abs(v - values(b)[i])));
+    assert.ok(maxErr(out.images, refs[c.name]) < 1e-6, `${c.name} images`);
+    assert.ok(maxErr(out.targets, refs[`mix/${c.mode}/target`]) < 1e-6, `${c.name} targets`);
+  }
 });
 
 test('Mixup modes: seeded replay, pair symmetry, elem lam vector and typed errors', () => {

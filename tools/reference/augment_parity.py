@@ -88,6 +88,19 @@ for k, (lam, use_cutmix, center, smoothing, correct) in enumerate(
                                correct=correct, box=[int(v) for v in box[0]] if box else None, lam_out=float(box[1]) if box else lam))
     tensors[f"mix/{k}/target"] = target
 
+# 'elem' and 'pair' modes with injected per-element draws (lam, use_cutmix, box center).
+for mode, lams, cut, centers in [("elem", [0.625, 1.0, 0.4, 0.7], [False, True, True, False], [(2, 5)]),
+                                  ("pair", [0.35, 0.8], [True, False], [(3, 4)])]:
+    m = MX.Mixup(mixup_alpha=1.0, cutmix_alpha=1.0, label_smoothing=0.1, num_classes=10, mode=mode)
+    m._params_per_elem = lambda bs, lams=lams, cut=cut: (np.array(lams, dtype=np.float32), np.array(cut))
+    saved = np.random.randint
+    draws = [v for c in centers for v in c]
+    np.random.randint = lambda lo, hi, size=None: draws.pop(0)
+    xo, target = m(x.clone(), y.clone())
+    np.random.randint = saved
+    put(f"mix/{mode}/x", xo, dict(kind="mixelem", mode=mode, lams=lams, cutmix=cut, centers=[list(c) for c in centers]))
+    tensors[f"mix/{mode}/target"] = target
+
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 save_safetensors(os.path.join(root, "test", "fixtures", "augment", "augment.safetensors"), tensors,
                  {"script": "tools/reference/augment_parity.py", "pillow": PIL.__version__, "cases": json.dumps(cases)})
