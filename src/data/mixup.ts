@@ -283,3 +283,12 @@ export function transmixTargets(labels: Tensor, numClasses: number, lam: Tensor,
   const values = Array.from(cast(lam, 'float32').toArray() as Float32Array);
   return mixupTarget(labels, numClasses, values, smoothing);
 }
+
+/** A batch transform the loader calls on collated float images and int64 labels. */
+export type BatchTransform = (images: Tensor, labels: Tensor, rng: Generator) => MixResult;
+
+/** timm's Mixup(…) as a batch function (mixup/cutmix per `options`, smoothed one-hot targets). */
+export function createMixup(options: MixupOptions): BatchTransform {
+  const mixup = new Mixup(options);
+  return (images, labels, rng) => mixup.apply(images, labels, rng);
+}

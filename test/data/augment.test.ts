@@ -263,3 +263,22 @@ test('nearest affine ops stay exact on a larger image (fixed-point tables) and l
   for (const name of A.RAND_INCREASING_TRANSFORMS) A.applyAugmentOp(image, name, A.levelToArg(name, 7, true), 'bicubic', [1, 2, 3]);
   assert.deepEqual(values(image), before);
 });
+
+test('createMixup gives a seeded batch function with smoothed targets', () => {
+  const fn = M.createMixup({ mixupAlpha: 0, cutmixAlpha: 1, numClasses: 10, labelSmoothing: 0.1 });
+  const x = refs['mix/x'];
+  const y = refs['mix/y'];
+  const a = fn(x, y, new Generator(21));
+  assert.deepEqual(values(a.images), values(fn(x, y, new Generator(21)).images));
+  const t = values(a.targets);
+  assert.ok(t.every((v) => v >= 0.01 - 1e-6 && v <= 0.91 + 1e-6));
+  // Cutmix only pastes: every output value is the image's own or its mirror's.
+  const xs = values(x);
+  const per = xs.length / 4;
+  values(a.images).forEach((v, k) => {
+    const i = Math.floor(k / per);
+    const own = xs[k];
+    const mirror = xs[(3 - i) * per + (k % per)];
+    assert.ok(v === own || v === mirror);
+  });
+});
