@@ -12,3 +12,5 @@ export * from './data/labels.ts';
 export * from './tasks/classify.ts';
 export * from './tasks/infer.ts';
 export * from './train/index.ts';
+export * from './data/augment.ts';
+export * from './data/mixup.ts';
