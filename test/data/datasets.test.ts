@@ -15,11 +15,12 @@ import {
   type SampleError,
 } from '../../src/data/datasets/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
+import type { Tensor } from '../../src/tensor/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tsvision-datasets-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const bytesOf = (t: { toArray(): ArrayLike<number> }) => Buffer.from(t.toArray() as Uint8Array);
+const bytesOf = (t: Tensor) => Buffer.from(t.toArray() as Uint8Array);
 
 async function png(value: number, size = 6): Promise<Buffer> {
   return sharp(Buffer.alloc(size * size * 3, value), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
@@ -75,7 +76,7 @@ test('shapes: uint8 [H, W, 3] at any resolution, balanced classes, defaults', ()
   assert.equal(shapes({ split: 'test' }).length, 1000);
 });
 
-test('shapes: labels agree with the renders (nearest class mean beats chance clearly)', () => {
+test('shapes: labels agree with the renders (nearest class mean beats chance clearly)', (t) => {
   // Centred upright shapes; features are |z-scored grey levels|, invariant to the random colours.
   const size = 24;
   const features = (split: 'train' | 'test', n: number) => {
@@ -99,7 +100,7 @@ test('shapes: labels agree with the renders (nearest class mean beats chance cle
     if (dist.indexOf(Math.min(...dist)) === label) correct++;
   }
   const acc = correct / testSet.length;
-  test.diagnostic?.(`nearest-class-mean accuracy ${acc}`);
+  t.diagnostic(`nearest-class-mean accuracy ${acc}`);
   assert.ok(acc >= 0.5, `accuracy ${acc}, chance is 0.1`);
 });
 

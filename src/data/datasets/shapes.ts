@@ -7,8 +7,8 @@
  */
 import { ArgumentError } from '../../errors.ts';
 import {
-  Generator, Tensor, abs, add, arange, cast, clamp, cos, fromTypedArray, ge, gt, le, logicalAnd, logicalOr,
-  maximum, mul, randn, reshape, sub, unsqueeze,
+  Generator, Tensor, abs, add, cast, clamp, cos, fromTypedArray, ge, gt, le, logicalAnd, logicalOr, maximum, mul, sub,
+  unsqueeze, where,
 } from '../../tensor/index.ts';
 import { checkIndex, deriveSeed, uniforms, type Dataset, type Sample } from './types.ts';
 
@@ -40,36 +40,54 @@ export interface ShapesOptions {
 const and = (...ms: Tensor[]) => ms.reduce((a, b) => logicalAnd(a, b));
 const or = (...ms: Tensor[]) => ms.reduce((a, b) => logicalOr(a, b));
 
+/**
+ * The shape's frame: coordinates (u, v) rotated into the shape and scaled so it fits in the unit
+ * disc. Any linear form a·u + b·v + k is a row vector plus a column vector: one broadcast add.
+ */
+interface Frame {
+  u: Tensor;
+  v: Tensor;
+  linear(a: number, b: number, k?: number): Tensor;
+}
+
 /** Intersection of n half-planes u·cos(a) + v·sin(a) ≤ d at angles start + k·2π/n: a regular polygon. */
-function polygon(u: Tensor, v: Tensor, n: number, d: number, start: number): Tensor {
+function polygon(f: Frame, n: number, d: number, start: number): Tensor {
   const planes: Tensor[] = [];
   for (let k = 0; k < n; k++) {
     const a = start + (2 * Math.PI * k) / n;
-    planes.push(le(add(mul(u, Math.cos(a)), mul(v, Math.sin(a))), d));
+    planes.push(le(f.linear(Math.cos(a), Math.sin(a)), d));
   }
   return and(...planes);
 }
 
-// Each mask is over coordinates (u, v) rotated into the shape's frame and scaled so the shape fits in the unit disc.
-const MASKS: Record<(typeof SHAPE_KINDS)[number], (u: Tensor, v: Tensor, r2: Tensor) => Tensor> = {
-  circle: (_u, _v, r2) => le(r2, 1),
-  square: (u, v) => le(maximum(abs(u), abs(v)), 0.72),
-  triangle: (u, v) => polygon(u, v, 3, 0.5, Math.PI / 2),
-  star: (u, v) => or(polygon(u, v, 3, 0.5, Math.PI / 2), polygon(u, v, 3, 0.5, -Math.PI / 2)),
-  cross: (u, v) => or(and(le(abs(u), 0.28), le(abs(v), 1)), and(le(abs(v), 0.28), le(abs(u), 1))),
-  ring: (_u, _v, r2) => and(le(r2, 1), ge(r2, 0.36)),
-  ellipse: (u, v) => le(add(mul(u, u), mul(mul(v, v), 4)), 1),
-  frame: (u, v) => {
+type ShapeKind = (typeof SHAPE_KINDS)[number];
+const radius2 = ({ u, v }: Frame) => add(mul(u, u), mul(v, v));
+
+const MASKS: Record<ShapeKind, (f: Frame) => Tensor> = {
+  circle: (f) => le(radius2(f), 1),
+  square: ({ u, v }) => le(maximum(abs(u), abs(v)), 0.72),
+  triangle: (f) => polygon(f, 3, 0.5, Math.PI / 2),
+  star: (f) => or(polygon(f, 3, 0.5, Math.PI / 2), polygon(f, 3, 0.5, -Math.PI / 2)),
+  cross: ({ u, v }) => {
+    const [au, av] = [abs(u), abs(v)];
+    return or(and(le(au, 0.28), le(av, 1)), and(le(av, 0.28), le(au, 1)));
+  },
+  ring: (f) => {
+    const r2 = radius2(f);
+    return and(le(r2, 1), ge(r2, 0.36));
+  },
+  ellipse: ({ u, v }) => le(add(mul(u, u), mul(mul(v, v), 4)), 1),
+  frame: ({ u, v }) => {
     const m = maximum(abs(u), abs(v));
     return and(le(m, 0.75), ge(m, 0.45));
   },
-  semicircle: (_u, v, r2) => and(le(r2, 1), le(v, 0.15)),
-  crescent: (u, v, r2) => {
-    const du = sub(u, 0.5);
-    return and(le(r2, 1), gt(add(mul(du, du), mul(v, v)), 0.56));
+  semicircle: (f) => and(le(radius2(f), 1), le(f.v, 0.15)),
+  crescent: (f) => {
+    const du = f.linear(1, 0, -0.5);
+    return and(le(radius2(f), 1), gt(add(mul(du, du), mul(f.v, f.v)), 0.56));
   },
-  hexagon: (u, v) => polygon(u, v, 6, 0.87, 0),
-  bar: (u, v) => and(le(abs(u), 1), le(abs(v), 0.3)),
+  hexagon: (f) => polygon(f, 6, 0.87, 0),
+  bar: ({ u, v }) => and(le(abs(u), 1), le(abs(v), 0.3)),
 };
 
 // Scalar draws per sample, in order (kept fixed so adding a use never shifts the others).
@@ -84,8 +102,6 @@ export class ShapesDataset implements Dataset {
   readonly height: number;
   readonly width: number;
   readonly jitter: boolean;
-  private readonly xs: Tensor; // [1, W] column coordinates, pixel centres
-  private readonly ys: Tensor; // [H, 1]
 
   constructor(options: ShapesOptions = {}) {
     const numClasses = options.numClasses ?? 10;
@@ -110,8 +126,6 @@ export class ShapesDataset implements Dataset {
     this.height = h;
     this.width = w;
     this.jitter = options.jitter ?? true;
-    this.xs = reshape(add(arange(w), 0.5), [1, w]);
-    this.ys = reshape(add(arange(h), 0.5), [h, 1]);
   }
 
   /** Renders sample `index` as a uint8 [H, W, 3] image. */
@@ -120,45 +134,68 @@ export class ShapesDataset implements Dataset {
     const label = index % this.classes.length;
     const rng = new Generator(deriveSeed(this.seed, SPLIT_CODE[this.split], index));
     const r = uniforms(rng, DRAWS);
-    const { height: h, width: w, xs, ys } = this;
+    const { height: h, width: w } = this;
     const side = Math.min(h, w);
 
     // Geometry: radius 18-40% of the short side, centre keeping the shape inside the image.
-    const jitter = this.jitter ? 1 : 0;
     const radius = side * (this.jitter ? 0.18 + 0.22 * r[0] : 0.35);
     const cx = radius + (w - 2 * radius) * (this.jitter ? r[1] : 0.5);
     const cy = radius + (h - 2 * radius) * (this.jitter ? r[2] : 0.5);
-    const theta = 2 * Math.PI * r[3] * jitter;
-    const dx = sub(xs, cx);
-    const dy = sub(ys, cy);
+    const theta = this.jitter ? 2 * Math.PI * r[3] : 0;
     const c = Math.cos(theta) / radius;
     const s = Math.sin(theta) / radius;
-    const u = add(mul(dx, c), mul(dy, s)); // [H, W]
-    const v = sub(mul(dy, c), mul(dx, s));
-    const mask = cast(MASKS[this.classes[label] as (typeof SHAPE_KINDS)[number]](u, v, add(mul(u, u), mul(v, v))), 'float32');
+    // Rotated, scaled coordinates: u = dx·c + dy·s, v = dy·c − dx·s.
+    const linear = (a: number, b: number, k = 0) => add(
+      this.row((x) => (x - cx) * (a * c - b * s) + k),
+      this.column((y) => (y - cy) * (a * s + b * c)),
+    ); // [H, W]
+    const frame: { u?: Tensor; v?: Tensor } = {};
+    const lazy: Frame = {
+      get u() { return (frame.u ??= linear(1, 0)); },
+      get v() { return (frame.v ??= linear(0, 1)); },
+      linear,
+    };
+    const mask = unsqueeze(MASKS[this.classes[label] as ShapeKind](lazy), 2); // bool [H, W, 1]
 
-    // Colours: each background channel is offset from the shape's by 0.35-0.65 (mod 1), so the shape always contrasts.
+    // Colours, in 0-255 units plus the 0.5 of rounding: each background channel is offset from the
+    // shape's by 0.35-0.65 of the range (mod 1), so the shape always contrasts with its background.
     const fg = [r[4], r[5], r[6]];
     const bgA = fg.map((f, k) => (f + 0.35 + 0.3 * r[7 + k]) % 1);
     const bgB = fg.map((f, k) => (f + 0.35 + 0.3 * r[10 + k]) % 1);
-    const rgb = (col: number[]) => fromTypedArray(Float32Array.from(col), [1, 1, 3]);
-    const texture = this.texture(Math.floor(r[13] * 3), r[14], r[15], rng); // [H, W, 1] or [H, W, 3] in [0, 1]
-    const background = add(rgb(bgA), mul(texture, sub(rgb(bgB), rgb(bgA))));
-    const composed = add(background, mul(unsqueeze(mask, 2), sub(rgb(fg), background)));
-    const noisy = add(composed, mul(randn([h, w, 3], { generator: rng }), 0.03));
-    return { image: cast(clamp(add(mul(noisy, 255), 0.5), 0, 255), 'uint8'), label };
+    const rgb = (col: number[]) => fromTypedArray(Float32Array.from(col, (x) => 255 * x + 0.5), [1, 1, 3]);
+    const background = this.background(Math.floor(r[13] * 3), r[14], r[15], rgb(bgA), rgb(bgB), rng); // [H, W, 1 or 3]
+    // Grey uniform pixel noise (std ≈ 0.03): normal draws at every channel cost more than the rest of the render.
+    const noise = Tensor.empty([h, w, 1], 'float32');
+    rng.fill(noise, 'uniform', -0.05 * 255, 0.05 * 255);
+    const image = add(where(mask, rgb(fg), background), noise);
+    return { image: cast(clamp(image, 0, 255), 'uint8'), label };
   }
 
-  private texture(kind: number, a: number, b: number, rng: Generator): Tensor {
-    const { height: h, width: w, xs, ys } = this;
-    const angle = 2 * Math.PI * a;
-    const along = add(mul(xs, Math.cos(angle) / w), mul(ys, Math.sin(angle) / h)); // [H, W] in about [-1, 1]
-    if (kind === 0) return unsqueeze(clamp(add(mul(along, 0.7), 0.5), 0, 1), 2); // gradient
-    if (kind === 1) {
-      const period = 3 + 5 * b; // stripes of 3-8 periods across the image
-      return unsqueeze(cast(gt(cos(mul(along, 2 * Math.PI * period)), 0), 'float32'), 2);
+  private row(f: (x: number) => number): Tensor {
+    return fromTypedArray(Float32Array.from({ length: this.width }, (_, x) => f(x + 0.5)), [1, this.width]);
+  }
+
+  private column(f: (y: number) => number): Tensor {
+    return fromTypedArray(Float32Array.from({ length: this.height }, (_, y) => f(y + 0.5)), [this.height, 1]);
+  }
+
+  // A gradient, stripes or noise between colours a and b.
+  private background(kind: number, p: number, q: number, a: Tensor, b: Tensor, rng: Generator): Tensor {
+    const { height: h, width: w } = this;
+    const angle = 2 * Math.PI * p;
+    const [ca, sa] = [Math.cos(angle), Math.sin(angle)];
+    if (kind === 0) {
+      const t = unsqueeze(clamp(add(this.row((x) => 0.7 * ca * (x / w) + 0.5), this.column((y) => 0.7 * sa * (y / h))), 0, 1), 2);
+      return add(a, mul(t, sub(b, a)));
     }
-    return mul(randn([h, w, 1], { generator: rng }).clamp(-2, 2), 0.25 * b); // noise around colour A
+    if (kind === 1) {
+      const k = 2 * Math.PI * (3 + 5 * q); // 3-8 stripe periods across the image
+      const phase = add(this.row((x) => k * ca * (x / w)), this.column((y) => k * sa * (y / h)));
+      return where(unsqueeze(gt(cos(phase), 0), 2), b, a);
+    }
+    const noise = Tensor.empty([h, w, 1], 'float32');
+    rng.fill(noise, 'uniform', -0.4 * q * 255, 0.4 * q * 255);
+    return add(a, noise);
   }
 }
 
