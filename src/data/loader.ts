@@ -208,7 +208,13 @@ class WorkerPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // A terminating worker does not keep the event loop alive until terminate() resolves: a timer does.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      await Promise.all(this.workers.map((w) => w.terminate()));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 }
 

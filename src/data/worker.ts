@@ -7,6 +7,7 @@ import { buildBatch, loadPipeline, type PipelineSpec } from './loader.ts';
 
 const { spec, seed } = workerData as { spec: PipelineSpec; seed: number };
 const pipeline = loadPipeline(spec);
+pipeline.catch(() => undefined); // a failed load is reported with each request below
 
 parentPort!.on('message', async (req: { id: number; epoch: number; indices: number[] }) => {
   try {

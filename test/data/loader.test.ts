@@ -180,6 +180,46 @@ test('DataLoader: worker threads produce exactly the main-thread batches for the
   }
 });
 
+test('DataLoader: prefetch keeps a bounded window of batches ahead of the consumer', async () => {
+  const base = shapes({ size: 8, length: 40 });
+  let gets = 0;
+  const counted: Dataset = { length: 40, classes: base.classes, get: (i) => (gets++, base.get(i)) };
+  const loader = new DataLoader(counted, { batchSize: 2, prefetch: 3 });
+  let consumed = 0;
+  let maxAhead = 0;
+  for await (const b of loader) {
+    consumed += b.indices.length;
+    maxAhead = Math.max(maxAhead, gets - consumed);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(gets, 40);
+  assert.ok(maxAhead <= 2 * 3, `${maxAhead} samples fetched ahead, expected at most prefetch × batchSize = 6`);
+});
+
+test('DataLoader: an error in a worker rejects the iteration with its message', async () => {
+  const src = (p: string) => pathToFileURL(join(import.meta.dirname, '..', '..', 'src', p)).href;
+  const module = join(root, 'failing.mts');
+  writeFileSync(module, [
+    `import { shapes, DatasetError } from ${JSON.stringify(src('data/datasets/index.ts'))};`,
+    'export function createPipeline() {',
+    '  const base = shapes({ size: 8, length: 8 });',
+    "  return { dataset: { length: 8, classes: base.classes, get: (i) => { if (i === 5) throw new DatasetError('cannot decode /data/five.jpg'); return base.get(i); } } };",
+    '}',
+  ].join('\n'));
+  const loader = new DataLoader({ module: pathToFileURL(module).href }, { batchSize: 2, workers: 1 });
+  try {
+    await assert.rejects(run(loader), (e: Error) => e.name === 'DatasetError' && e.message === 'cannot decode /data/five.jpg');
+  } finally {
+    await loader.close();
+  }
+  const missing = new DataLoader({ module: pathToFileURL(module).href, export: 'nothing' }, { batchSize: 2, workers: 1 });
+  try {
+    await assert.rejects(run(missing), /has no function export 'nothing'/);
+  } finally {
+    await missing.close();
+  }
+});
+
 test('DataLoader: bad options are ArgumentErrors', () => {
   const ds = shapes({ size: 8, length: 4 });
   assert.throws(() => new DataLoader(ds, { batchSize: 0 }), (e: Error) => e instanceof ArgumentError && /batchSize .*got 0/.test(e.message));
