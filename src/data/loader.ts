@@ -233,6 +233,7 @@ export class DataLoader {
   private pipeline: Promise<Pipeline> | null = null;
   private pool: WorkerPool | null = null;
   private readonly transform?: SampleTransform;
+  private datasetLength?: number;
 
   constructor(source: Dataset | IterableDataset | PipelineSpec, options: LoaderOptions) {
     const { batchSize } = options;
@@ -254,14 +255,15 @@ export class DataLoader {
     this.seed = seed;
     this.transform = options.transform;
     this.batchTransform = options.batchTransform;
-    if (!isSpec(source) && !isIterable(source)) this.pipeline = Promise.resolve({ dataset: source, transform: options.transform });
+    if (!isSpec(source) && !isIterable(source)) {
+      this.pipeline = Promise.resolve({ dataset: source, transform: options.transform });
+      this.datasetLength = source.length;
+    }
   }
 
-  /** Batches per epoch of a map-style dataset (undefined for a streaming one). */
+  /** Batches per epoch; undefined for a streaming dataset, and for a PipelineSpec until its first iteration loads it. */
   get length(): number | undefined {
-    const ds = isSpec(this.source) ? null : this.source;
-    if (ds && isIterable(ds)) return undefined;
-    return ds ? this.batchesOf((ds as Dataset).length) : undefined;
+    return this.datasetLength === undefined ? undefined : this.batchesOf(this.datasetLength);
   }
 
   private batchesOf(n: number): number {
@@ -298,6 +300,10 @@ export class DataLoader {
     }
     this.pipeline ??= loadPipeline(this.source as PipelineSpec);
     const pipeline = await this.pipeline;
+    if (typeof pipeline.dataset?.get !== 'function') {
+      throw new ArgumentError('DataLoader: a PipelineSpec must give a map-style dataset (with get); pass a streaming dataset to the loader directly');
+    }
+    this.datasetLength = pipeline.dataset.length;
     if (this.workers > 0) this.pool ??= new WorkerPool(this.workers, this.source as PipelineSpec, this.seed);
     const { epoch, seed } = this;
     const n = pipeline.dataset.length;

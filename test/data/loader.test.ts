@@ -162,6 +162,7 @@ test('DataLoader: worker threads produce exactly the main-thread batches for the
   const spec: PipelineSpec = { module: pathToFileURL(module).href, options: { size: 16, length: 19 } };
   const options: LoaderOptions = { batchSize: 4, shuffle: true, seed: 77, batchTransform: mixHalf, dropLast: true };
   const main = new DataLoader(spec, options);
+  assert.equal(main.length, undefined);
   const pooled = new DataLoader(spec, { ...options, workers: 2, prefetch: 1 });
   try {
     for (let epoch = 0; epoch < 2; epoch++) {
@@ -175,6 +176,7 @@ test('DataLoader: worker threads produce exactly the main-thread batches for the
       });
     }
     assert.deepEqual(pooled.stateDict(), { epoch: 2, position: 0, seed: 77 });
+    assert.equal(pooled.length, 4);
   } finally {
     await pooled.close();
   }
