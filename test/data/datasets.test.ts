@@ -27,9 +27,9 @@ async function png(value: number, size = 6): Promise<Buffer> {
 }
 
 /** A ustar archive of the given files (name → bytes), written by hand for the tests. */
-function tar(files: [string, Buffer][]): Buffer {
+function tar(files: ([string, Buffer] | [string, Buffer, string])[]): Buffer {
   const blocks: Buffer[] = [];
-  for (const [name, data] of files) {
+  for (const [name, data, type = '0'] of files) {
     const h = Buffer.alloc(512);
     h.write(name, 0, 100, 'utf8');
     h.write('0000644\0', 100);
@@ -38,7 +38,7 @@ function tar(files: [string, Buffer][]): Buffer {
     h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
     h.write('00000000000\0', 136);
     h.write('        ', 148);
-    h.write('0', 156);
+    h.write(type, 156);
     h.write('ustar\0', 257);
     h.write('00', 263);
     let sum = 0;
@@ -255,6 +255,28 @@ test('WebDataset: tar members grouped by key into samples, labels from .cls and 
   const ds = new WebDataset(shards, { numClasses: 3 });
   const samples = await collect(ds, 0);
   assert.deepEqual(samples, Array.from({ length: 12 }, (_, n) => [n, n % 3]));
+});
+
+test('readTar: GNU long names and pax paths name the next member; directories are skipped', async () => {
+  const long = `${'d'.repeat(120)}/sample.png`;
+  const pax = (key: string, value: string) => {
+    const body = ` ${key}=${value}\n`;
+    let len = body.length + 1; // the record length counts its own decimal digits
+    while (String(len).length + body.length !== len) len++;
+    return Buffer.from(`${len}${body}`);
+  };
+  const path = join(root, 'names.tar');
+  writeFileSync(path, tar([
+    ['dir/', Buffer.alloc(0), '5'],
+    ['././@LongLink', Buffer.from(`${long}\0`), 'L'],
+    ['truncated-name', Buffer.from('1')],
+    ['PaxHeaders/x', pax('path', 'p/a x.cls'), 'x'],
+    ['short', Buffer.from('2')],
+    ['plain.cls', Buffer.from('3')],
+  ]));
+  const entries: [string, string][] = [];
+  for await (const e of readTar(path)) entries.push([e.name, e.data.toString()]);
+  assert.deepEqual(entries, [[long, '1'], ['p/a x.cls', '2'], ['plain.cls', '3']]);
 });
 
 test('WebDataset: seeded shard + buffer shuffle is reproducible per epoch and a permutation', async () => {
