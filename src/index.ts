@@ -14,3 +14,5 @@ export * from './tasks/infer.ts';
 export * from './train/index.ts';
 export * from './data/augment.ts';
 export * from './data/mixup.ts';
+export * from './data/datasets/index.ts';
+export * from './data/loader.ts';

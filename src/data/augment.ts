@@ -8,6 +8,7 @@
  * RandomErasing works on the normalized float [C, H, W] tensor. Every random number comes from
  * the given Generator, so one seed replays a sample exactly.
  */
+import type { SampleTransform } from './loader.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
 import { convertImage, type ResampleFilter } from '../io/image.ts';
 import { arange, fromTypedArray, rand, randint, randn, zeros } from '../tensor/creation.ts';
@@ -22,7 +23,6 @@ import { Tensor } from '../tensor/tensor.ts';
 import { normalize, resize, roundHalfEven, toTensor } from './transforms.ts';
 
 /** A per-sample transform: uint8 [H, W, C] in, uint8 (or float after toTensor) out. */
-export type SampleTransform = (img: Tensor, rng: Generator) => Tensor;
 
 // ---------------------------------------------------------------------------------------------
 // Scalar draws from a Generator (Python's random.* equivalents)

@@ -5,6 +5,7 @@
  * mixed images with [N, numClasses] float targets; each image is mixed with its mirror in the
  * batch (index N − 1 − i), as timm does.
  */
+import type { BatchTransform } from './loader.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
 import { arange, fromTypedArray, zeros } from '../tensor/creation.ts';
 import { add, cast, div, mul, sub } from '../tensor/ops/elementwise.ts';
@@ -284,11 +285,11 @@ export function transmixTargets(labels: Tensor, numClasses: number, lam: Tensor,
   return mixupTarget(labels, numClasses, values, smoothing);
 }
 
-/** A batch transform the loader calls on collated float images and int64 labels. */
-export type BatchTransform = (images: Tensor, labels: Tensor, rng: Generator) => MixResult;
-
-/** timm's Mixup(…) as a batch function (mixup/cutmix per `options`, smoothed one-hot targets). */
+/** timm's Mixup(…) as a DataLoader batch transform: images mixed, labels replaced by soft targets [N, numClasses]. */
 export function createMixup(options: MixupOptions): BatchTransform {
   const mixup = new Mixup(options);
-  return (images, labels, rng) => mixup.apply(images, labels, rng);
+  return (batch, rng) => {
+    const { images, targets } = mixup.apply(batch.images, batch.labels, rng);
+    return { images, labels: targets, indices: batch.indices };
+  };
 }

@@ -268,9 +268,11 @@ test('createMixup gives a seeded batch function with smoothed targets', () => {
   const fn = M.createMixup({ mixupAlpha: 0, cutmixAlpha: 1, numClasses: 10, labelSmoothing: 0.1 });
   const x = refs['mix/x'];
   const y = refs['mix/y'];
-  const a = fn(x, y, new Generator(21));
-  assert.deepEqual(values(a.images), values(fn(x, y, new Generator(21)).images));
-  const t = values(a.targets);
+  const batch = { images: x, labels: y, indices: [0, 1, 2, 3] };
+  const a = fn(batch, new Generator(21));
+  assert.deepEqual(values(a.images), values(fn(batch, new Generator(21)).images));
+  assert.deepEqual(a.indices, [0, 1, 2, 3]);
+  const t = values(a.labels);
   assert.ok(t.every((v) => v >= 0.01 - 1e-6 && v <= 0.91 + 1e-6));
   // Cutmix only pastes: every output value is the image's own or its mirror's.
   const xs = values(x);
