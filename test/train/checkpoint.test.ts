@@ -1,0 +1,125 @@
+/**
+ * Checkpoints: complete-or-absent saves (a directory without state.json is ignored, stale temp
+ * directories are cleaned), pruning after the new save, best.json, validation on load; and the
+ * classification metrics the trainer logs.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Linear, Sequential } from '../../src/nn/index.ts';
+import { tensor } from '../../src/tensor/index.ts';
+import {
+  AdamW,
+  CheckpointError,
+  ConfusionMatrix,
+  RunningAverage,
+  bestCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  loadModelWeights,
+  markBest,
+  saveCheckpoint,
+  topkAccuracy,
+  type CheckpointContents,
+} from '../../src/train/index.ts';
+
+function contents(step: number, model = new Sequential(new Linear(3, 2))): CheckpointContents {
+  const opt = new AdamW(model.parameters(), { lr: 0.1 });
+  model.forward(tensor([[1, 2, 3]])).sum().backward();
+  opt.step();
+  return {
+    model: model.stateDict(),
+    optimizer: opt.stateDict(),
+    state: { model: 'tiny', epoch: 1, step, bestMetric: null, scheduler: null, loader: { epoch: 1, position: 0, seed: 3 }, rng: { default: { seed: 1, offset: 10 } }, args: { lr: 0.1 }, extra: {} },
+  };
+}
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'tsv-ckpt-'));
+
+test('save writes a complete directory, load restores tensors and state', () => {
+  const dir = tmp();
+  const c = contents(5);
+  const p = saveCheckpoint(dir, c);
+  assert.equal(path.basename(p), 'checkpoint-5');
+  assert.deepEqual(readdirSync(p).sort(), ['model.safetensors', 'optimizer.safetensors', 'state.json']);
+  const loaded = loadCheckpoint(dir);
+  assert.equal(loaded.path, p);
+  assert.equal(loaded.state.step, 5);
+  assert.deepEqual(loaded.state.loader, { epoch: 1, position: 0, seed: 3 });
+  assert.deepEqual(loaded.state.rng, { default: { seed: 1, offset: 10 } });
+  assert.deepEqual(loaded.model.get('0.weight')!.tolist(), c.model.get('0.weight')!.tolist());
+  assert.equal(loaded.optimizer!.meta.optimizer, c.optimizer!.meta.optimizer);
+  assert.deepEqual([...loaded.optimizer!.tensors.keys()].sort(), [...c.optimizer!.tensors.keys()].sort());
+  rmSync(dir, { recursive: true });
+});
+
+test('an incomplete checkpoint (no state.json) and stray temp directories are ignored, then cleaned', () => {
+  const dir = tmp();
+  saveCheckpoint(dir, contents(1));
+  // What a kill during a save leaves: a temp dir, and (had rename been non-atomic) a dir without state.json.
+  mkdirSync(path.join(dir, '.checkpoint-2.tmp-999'));
+  writeFileSync(path.join(dir, '.checkpoint-2.tmp-999', 'model.safetensors'), 'partial');
+  mkdirSync(path.join(dir, 'checkpoint-3'));
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [1]);
+  assert.equal(path.basename(latestCheckpoint(dir)!), 'checkpoint-1');
+  assert.equal(loadCheckpoint(dir).state.step, 1);
+  assert.throws(() => loadCheckpoint(path.join(dir, 'checkpoint-3')), CheckpointError);
+  saveCheckpoint(dir, contents(4));
+  assert.ok(!existsSync(path.join(dir, '.checkpoint-2.tmp-999')));
+  rmSync(dir, { recursive: true });
+});
+
+test('old checkpoints are pruned after the new one, keeping the best; re-saving a step replaces it', () => {
+  const dir = tmp();
+  const first = saveCheckpoint(dir, contents(1));
+  markBest(dir, first, 0.9);
+  saveCheckpoint(dir, contents(2));
+  saveCheckpoint(dir, contents(3));
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [1, 3]);
+  assert.deepEqual(bestCheckpoint(dir), { path: first, metric: 0.9 });
+  saveCheckpoint(dir, contents(3), { keep: 2 });
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [1, 3]);
+  assert.deepEqual(readdirSync(dir).sort(), ['best.json', 'checkpoint-1', 'checkpoint-3']);
+  rmSync(dir, { recursive: true });
+});
+
+test('loading into a different architecture fails with the first mismatched keys named', () => {
+  const dir = tmp();
+  saveCheckpoint(dir, contents(1));
+  const ckpt = loadCheckpoint(dir);
+  assert.throws(
+    () => loadModelWeights(new Sequential(new Linear(3, 4)), ckpt.model, ckpt.path),
+    (e: unknown) => e instanceof CheckpointError && /0\.weight \[2,3\] vs model \[4,3\]/.test(e.message) && /checkpoint-1/.test(e.message),
+  );
+  assert.throws(() => loadModelWeights(new Sequential(new Linear(3, 2), new Linear(2, 2)), ckpt.model, ckpt.path), (e: unknown) => e instanceof CheckpointError && /missing 1\.weight/.test(e.message));
+  assert.throws(() => loadCheckpoint(tmp()), CheckpointError);
+  rmSync(dir, { recursive: true });
+});
+
+test('top-k accuracy, confusion matrix and running average', () => {
+  const logits = tensor([
+    [0.1, 0.9, 0.0],
+    [0.8, 0.15, 0.05],
+    [0.2, 0.3, 0.5],
+    [0.5, 0.4, 0.1],
+  ]);
+  const labels = tensor([1, 2, 2, 1], { dtype: 'int64' });
+  assert.deepEqual(topkAccuracy(logits, labels, [1, 2, 3]), [0.5, 0.75, 1]);
+  const cm = new ConfusionMatrix(3);
+  cm.update(logits, labels);
+  assert.deepEqual(cm.rows(), [
+    [0, 0, 0],
+    [1, 1, 0],
+    [1, 0, 1],
+  ]);
+  assert.deepEqual(cm.recall().slice(1), [0.5, 0.5]);
+  assert.match(cm.format(['a', 'b', 'c']), /^true\\pred/);
+  const avg = new RunningAverage();
+  avg.update(2, 1);
+  avg.update(5, 3);
+  assert.equal(avg.average, 17 / 4);
+  assert.equal(avg.last, 5);
+});
