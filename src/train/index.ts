@@ -3,3 +3,7 @@ export * from './clip.ts';
 export * from './ema.ts';
 export * from './scheduler.ts';
 export * from './losses.ts';
+export * from './metrics.ts';
+export * from './checkpoint.ts';
+export * from './plot.ts';
+export * from './trainer.ts';

@@ -1,0 +1,166 @@
+/**
+ * The trainer on a tiny conv net and 16-pixel shapes (seconds in all): logs and plot, exact
+ * resume (mid-epoch and across an epoch, bitwise-equal losses and weights), accumulation,
+ * the non-finite guard, SIGINT, bf16 mixed precision, distillation and resume validation.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DataLoader } from '../../src/data/loader.ts';
+import { shapes } from '../../src/data/datasets/index.ts';
+import { createMixup } from '../../src/data/mixup.ts';
+import { Conv2d, Dropout, Linear, Module, ReLU } from '../../src/nn/index.ts';
+import { Tensor, add, full, manualSeed, mean } from '../../src/tensor/index.ts';
+import { AdamW, CheckpointError, NonFiniteError, Trainer, createScheduler, listCheckpoints, type TrainerOptions } from '../../src/train/index.ts';
+
+class TinyNet extends Module {
+  conv: Conv2d;
+  act = new ReLU();
+  drop: Dropout;
+  head: Linear;
+  /** Batches whose logits become NaN. */
+  poisonBatches = 0;
+  constructor(numClasses: number, width = 4, dropout = 0.2) {
+    super();
+    this.drop = new Dropout(dropout);
+    this.conv = this.module('conv', new Conv2d(3, width, 3, { stride: 2, padding: 1 }));
+    this.module('act', this.act);
+    this.module('drop', this.drop);
+    this.head = this.module('head', new Linear(width, numClasses));
+  }
+  forward(x: Tensor): Tensor {
+    const logits = this.head.forward(this.drop.forward(mean(this.act.forward(this.conv.forward(x)), [2, 3])));
+    if (this.poisonBatches === 0) return logits;
+    this.poisonBatches--;
+    return add(logits, full(logits.shape, NaN, { dtype: logits.dtype }));
+  }
+}
+
+const trainSet = shapes({ numClasses: 2, size: 16, length: 16, split: 'train' });
+const valSet = shapes({ numClasses: 2, size: 16, length: 8, split: 'val' });
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'tsv-trainer-'));
+
+function setup(overrides: Partial<TrainerOptions> & { mixup?: boolean; width?: number; dropout?: number } = {}): Trainer {
+  manualSeed(7);
+  const model = new TinyNet(2, overrides.width, overrides.dropout);
+  const optimizer = new AdamW(model.parameters(), { lr: 0.01, weightDecay: 0.05 });
+  const trainLoader = new DataLoader(trainSet, { batchSize: 4, shuffle: true, seed: 11, batchTransform: overrides.mixup ? createMixup({ mixupAlpha: 0.8, cutmixAlpha: 1, numClasses: 2, labelSmoothing: 0.1 }) : undefined });
+  const { scheduler } = createScheduler('cosine', optimizer, { numEpochs: 2, warmupEpochs: 1, stepOnEpochs: false, updatesPerEpoch: 4 });
+  return new Trainer({
+    model,
+    optimizer,
+    scheduler,
+    trainLoader,
+    evalLoader: new DataLoader(valSet, { batchSize: 8 }),
+    numClasses: 2,
+    epochs: 2,
+    log: () => undefined,
+    progressStream: null,
+    ...overrides,
+  });
+}
+
+function weights(t: Trainer): number[][] {
+  return [...t.options.model.stateDict().values()].map((v) => Array.from(v.toArray() as Float32Array));
+}
+
+test('fit trains, evaluates, and writes checkpoints, metrics.jsonl/csv and the curves PNG', async () => {
+  const dir = tmp();
+  const result = await setup({ outputDir: dir }).fit();
+  assert.equal(result.history.length, 2);
+  assert.equal(result.stepLosses.length, 8);
+  const rec = result.history[1];
+  assert.equal(rec.step, 8);
+  assert.ok(rec.top1! >= 0 && rec.top1! <= 1 && rec.top5 === 1);
+  assert.equal(readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  assert.match(readFileSync(path.join(dir, 'metrics.csv'), 'utf8'), /^epoch,step,trainLoss,lr,evalLoss,top1,top5/);
+  assert.deepEqual([...readFileSync(path.join(dir, 'curves.png')).subarray(1, 4)], [...Buffer.from('PNG')]);
+  assert.ok(listCheckpoints(dir).some((c) => c.step === 8));
+  assert.ok(existsSync(path.join(dir, 'best.json')));
+  rmSync(dir, { recursive: true });
+});
+
+for (const [k, what] of [
+  [3, 'mid-epoch'],
+  [4, 'at an epoch boundary'],
+  [6, 'in the second epoch'],
+] as const) {
+  test(`resume ${what} (after update ${k}) repeats the straight run bitwise (dropout, mixup, cosine warm-up)`, async () => {
+    const straight = setup({ mixup: true });
+    const full = await straight.fit();
+    const dir = tmp();
+    await setup({ mixup: true, outputDir: dir, maxSteps: k }).fit();
+    const resumed = setup({ mixup: true, outputDir: dir });
+    resumed.resume(dir);
+    const rest = await resumed.fit();
+    assert.deepEqual(rest.stepLosses, full.stepLosses);
+    assert.deepEqual(weights(resumed), weights(straight));
+    assert.equal(resumed.options.optimizer.paramGroups[0].lr, straight.options.optimizer.paramGroups[0].lr);
+    rmSync(dir, { recursive: true });
+  });
+}
+
+test('gradient accumulation of 2 x 4 matches one batch of 8 (no batch-dependent layers)', async () => {
+  const ra = await setup({ accumSteps: 2, epochs: 1, evalLoader: null, dropout: 0 }).fit();
+  const rb = await setup({ epochs: 1, evalLoader: null, dropout: 0, trainLoader: new DataLoader(trainSet, { batchSize: 8, shuffle: true, seed: 11 }) }).fit();
+  assert.equal(ra.stepLosses.length, 2);
+  ra.stepLosses.forEach((l, i) => assert.ok(Math.abs(l - rb.stepLosses[i]) < 1e-5, `update ${i}: ${l} vs ${rb.stepLosses[i]}`));
+});
+
+test("a NaN loss stops with NonFiniteError and keeps the last good checkpoint; 'skip' skips the update", async () => {
+  const dir = tmp();
+  const t = setup({ outputDir: dir, checkpointEvery: 1, onStep: (s) => s.step === 2 && ((t.options.model as TinyNet).poisonBatches = 1) });
+  await assert.rejects(t.fit(), (e: unknown) => e instanceof NonFiniteError && e.step === 3 && /loss is NaN/.test(e.message));
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [2]);
+  const ok = setup({ evalLoader: null });
+  ok.resume(dir);
+  assert.ok(weights(ok).flat().every(Number.isFinite));
+  rmSync(dir, { recursive: true });
+
+  const s = setup({ onNonFinite: 'skip', evalLoader: null, onStep: (i) => i.step === 2 && ((s.options.model as TinyNet).poisonBatches = 1) });
+  const r = await s.fit();
+  assert.equal(r.history.at(-1)!.skippedSteps, 1);
+  assert.equal(r.stepLosses.length, 7);
+  assert.ok(weights(s).flat().every(Number.isFinite));
+});
+
+test('SIGINT saves a checkpoint after the current update and stops', async () => {
+  const dir = tmp();
+  const t = setup({ outputDir: dir, onStep: (s) => s.step === 2 && process.emit('SIGINT') });
+  const r = await t.fit();
+  assert.equal(r.interrupted, true);
+  assert.equal(r.stepLosses.length, 2);
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [2]);
+  rmSync(dir, { recursive: true });
+});
+
+test('bf16 mixed precision: bf16 parameters with f32 masters, losses close to f32', async () => {
+  const f32 = await setup({ epochs: 1, evalLoader: null }).fit();
+  const t = setup({ epochs: 1, evalLoader: null, amp: 'bf16' });
+  const bf = await t.fit();
+  assert.ok(t.options.model.parameters().every((p) => p.dtype === 'bfloat16'));
+  const masters = [...t.options.optimizer.stateDict().tensors.keys()].filter((k) => k.endsWith('.master'));
+  assert.equal(masters.length, t.options.model.parameters().length);
+  bf.stepLosses.forEach((l, i) => assert.ok(Math.abs(l - f32.stepLosses[i]) < 0.05, `update ${i}: bf16 ${l} vs f32 ${f32.stepLosses[i]}`));
+});
+
+test('distillation from a teacher (hard and soft) trains with finite losses', async () => {
+  for (const type of ['hard', 'soft'] as const) {
+    const teacher = new TinyNet(2, 6);
+    teacher.eval();
+    const r = await setup({ epochs: 1, evalLoader: null, teacher: { model: teacher, type } }).fit();
+    assert.ok(r.stepLosses.every(Number.isFinite));
+  }
+});
+
+test('resuming into a different architecture fails before the first update', async () => {
+  const dir = tmp();
+  await setup({ outputDir: dir, epochs: 1, evalLoader: null }).fit();
+  let steps = 0;
+  const wide = setup({ width: 8, onStep: () => steps++ });
+  assert.throws(() => wide.resume(dir), (e: unknown) => e instanceof CheckpointError && /conv\.weight \[4,3,3,3\] vs model \[8,3,3,3\]/.test(e.message));
+  assert.equal(steps, 0);
+  rmSync(dir, { recursive: true });
+});
