@@ -134,6 +134,135 @@ const COMMANDS: Record<string, Command> = {
       runDemo({ steps, seed, print: (line) => console.log(line) });
     },
   },
+  train: {
+    summary: 'train or fine-tune a classifier; checkpoints, metrics.jsonl/csv and curves.png go to --output',
+    optionHelp: [
+      '--model <name>        registry model (resnet18, vit_tiny_patch16_224, ...)',
+      '--data <spec>         shapes | shapes:N | cifar10:DIR | cifar100:DIR | DIR (ImageFolder: DIR/train, DIR/val)',
+      '--output <dir>        checkpoints and logs',
+      '--pretrained <w>      weights to fine-tune (the head is replaced when the class count differs)',
+      '--epochs <n>          default 10        --batch-size <n>  default 64',
+      '--lr <x>              default 1e-3 x batch/64        --weight-decay <x>  default 0.05',
+      '--opt <name>          adamw (default), adam, sgd, lamb',
+      '--sched <name>        cosine (default), linear, poly, step, multistep; stepped per update',
+      '--warmup-epochs <x>   default min(5, epochs/10)      --min-lr <x>  default lr/100',
+      '--mixup <a> --cutmix <a>  Mixup/CutMix alphas (off by default)',
+      '--smoothing <x>       label smoothing (default 0.1)  --drop-path <x>  stochastic depth rate',
+      '--amp bf16            bfloat16 mixed precision (f32 master weights)',
+      '--accum <n>           gradient accumulation steps   --clip-grad <x>  max gradient L2 norm',
+      '--teacher <name+w>    distil from a teacher (DeiT); --distill-type hard (default) or soft',
+      '--linear-probe        train a fresh head only        --few-shot <k>  k images per class',
+      '--resume              continue from the newest checkpoint in --output (exactly)',
+      '--checkpoint-every <n>  also checkpoint every n updates   --skip-nonfinite  skip NaN/Inf updates instead of stopping',
+      '--seed <n>  --img-size <n>  --max-steps <n>',
+    ],
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      output: { type: 'string' },
+      pretrained: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      'weight-decay': { type: 'string' },
+      opt: { type: 'string' },
+      sched: { type: 'string' },
+      'warmup-epochs': { type: 'string' },
+      'min-lr': { type: 'string' },
+      mixup: { type: 'string' },
+      cutmix: { type: 'string' },
+      smoothing: { type: 'string' },
+      'drop-path': { type: 'string' },
+      amp: { type: 'string' },
+      accum: { type: 'string' },
+      'clip-grad': { type: 'string' },
+      teacher: { type: 'string' },
+      'distill-type': { type: 'string' },
+      'linear-probe': { type: 'boolean' },
+      'few-shot': { type: 'string' },
+      resume: { type: 'boolean' },
+      'checkpoint-every': { type: 'string' },
+      'skip-nonfinite': { type: 'boolean' },
+      seed: { type: 'string' },
+      'img-size': { type: 'string' },
+      'max-steps': { type: 'string' },
+    },
+    async run(values) {
+      const number = (name: string, min: number): number | undefined => {
+        const raw = stringOption(values, name);
+        if (raw === undefined) return undefined;
+        const n = Number(raw);
+        if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} expects a number >= ${min}, got '${raw}'`);
+        return n;
+      };
+      const integer = (name: string, min: number) => (values[name] === undefined ? undefined : integerOption(values, name, 0, min));
+      const choice = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+        const raw = stringOption(values, name);
+        if (raw !== undefined && !allowed.includes(raw as T)) throw new UsageError(`--${name} expects one of ${allowed.join(', ')}, got '${raw}'`);
+        return raw as T | undefined;
+      };
+      const amp = choice('amp', ['bf16', 'bfloat16', 'none'] as const);
+      const { runTraining } = await import('../tasks/train.ts');
+      const result = await runTraining({
+        model: stringOption(values, 'model', true),
+        data: stringOption(values, 'data', true),
+        output: stringOption(values, 'output', true),
+        pretrained: stringOption(values, 'pretrained'),
+        epochs: integer('epochs', 1),
+        batchSize: integer('batch-size', 1),
+        lr: number('lr', 0),
+        weightDecay: number('weight-decay', 0),
+        opt: choice('opt', ['adamw', 'adam', 'sgd', 'lamb'] as const),
+        sched: choice('sched', ['cosine', 'linear', 'poly', 'step', 'multistep'] as const),
+        warmupEpochs: number('warmup-epochs', 0),
+        minLr: number('min-lr', 0),
+        mixup: number('mixup', 0),
+        cutmix: number('cutmix', 0),
+        smoothing: number('smoothing', 0),
+        dropPath: number('drop-path', 0),
+        amp: amp === 'bf16' || amp === 'bfloat16' ? 'bf16' : null,
+        accum: integer('accum', 1),
+        clipGrad: number('clip-grad', 0),
+        teacher: stringOption(values, 'teacher'),
+        distillType: choice('distill-type', ['hard', 'soft'] as const),
+        linearProbe: values['linear-probe'] === true,
+        fewShot: integer('few-shot', 1),
+        resume: values.resume === true,
+        checkpointEvery: integer('checkpoint-every', 1),
+        onNonFinite: values['skip-nonfinite'] === true ? 'skip' : 'stop',
+        seed: integer('seed', 0),
+        imgSize: integer('img-size', 8),
+        maxSteps: integer('max-steps', 1),
+      });
+      const last = result.history.at(-1);
+      if (result.interrupted) {
+        throw new TsvisionError('E_INTERRUPTED', `interrupted; ${result.lastCheckpoint ? `saved ${result.lastCheckpoint}; continue with --resume` : 'no checkpoint was written'}`);
+      }
+      console.log(last ? `done: ${result.stepLosses.length} updates, train loss ${last.trainLoss.toFixed(4)}${last.top1 === null ? '' : `, top-1 ${(last.top1 * 100).toFixed(2)}%, top-5 ${(last.top5! * 100).toFixed(2)}%`}` : `stopped after ${result.stepLosses.length} updates`);
+    },
+  },
+  eval: {
+    summary: 'evaluate weights on a data spec: loss, top-1/top-5 and a confusion matrix',
+    optionHelp: [
+      '--model <name>      registry model',
+      '--weights <w>       a train --output dir, a checkpoint dir, a .safetensors file or hub id',
+      '--data <spec>       as for train; the validation split is used (the train split when there is none)',
+      '--batch-size <n>    default 64    --img-size <n>  input side (default: the data\'s or the model\'s)',
+    ],
+    options: { model: { type: 'string' }, weights: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, 'img-size': { type: 'string' } },
+    async run(values) {
+      const { runEvaluation } = await import('../tasks/train.ts');
+      const r = await runEvaluation({
+        model: stringOption(values, 'model', true),
+        weights: stringOption(values, 'weights', true),
+        data: stringOption(values, 'data', true),
+        batchSize: integerOption(values, 'batch-size', 64, 1),
+        imgSize: values['img-size'] === undefined ? undefined : integerOption(values, 'img-size', 0, 8),
+      });
+      console.log(`images ${r.count}  loss ${r.loss.toFixed(4)}  top-1 ${(r.top1 * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%`);
+      if (r.classes.length <= 20) console.log(r.confusion.format(r.classes));
+    },
+  },
 };
 
 function packageVersion(): string {

@@ -1,0 +1,337 @@
+/**
+ * `tsvision train` / `tsvision eval` glue: data specs to loaders, a model (random, pretrained
+ * with its head replaced when the class count differs, linear-probe), optimizer, schedule and
+ * the Trainer.
+ *
+ * Defaults (timm's, scaled to short runs): AdamW, lr 1e-3 at batch 64 (scaled linearly with the
+ * batch size), weight decay 0.05, cosine schedule stepped per update, warm-up of
+ * min(5, epochs / 10) epochs, label smoothing 0.1, no Mixup/CutMix. For `--data shapes`: 10
+ * epochs, 64×64 inputs, RandomResizedCrop scale [0.5, 1] (a tighter crop would cut the shape
+ * off) with horizontal flips and no colour jitter (colour carries no class information there
+ * and the shapes already vary it).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArgumentError, TsvisionError } from '../errors.ts';
+import { DataLoader, epochOrder, type SampleTransform } from '../data/loader.ts';
+import { createTrainTransform } from '../data/augment.ts';
+import { createMixup } from '../data/mixup.ts';
+import { evalTransform, normalize, toTensor } from '../data/transforms.ts';
+import { ImageFolder, cifar10, cifar100, shapes, type Dataset, type Sample } from '../data/datasets/index.ts';
+import { buildModel, resolveModel, type Model } from '../models/index.ts';
+import { resolveWeights } from '../io/hub.ts';
+import { readSafetensors } from '../io/safetensors.ts';
+import { createModel } from '../io/pretrained.ts';
+import { AdamW, Adam, SGD, Lamb, type Optimizer } from '../train/optim/index.ts';
+import { paramGroupsWeightDecay } from '../train/optim/param-groups.ts';
+import { createScheduler, type SchedulerName } from '../train/scheduler.ts';
+import { loadCheckpoint, loadModelWeights } from '../train/checkpoint.ts';
+import { Trainer, type EvalResult, type FitResult, type TeacherOptions } from '../train/trainer.ts';
+
+/** A dataset pair parsed from a data spec. */
+export interface DataSpec {
+  train: Dataset;
+  val: Dataset | null;
+  classes: readonly string[];
+  /** Native image size when every image has one ([H, W]); null for folders of arbitrary images. */
+  imageSize: [number, number] | null;
+  kind: 'shapes' | 'cifar' | 'folder';
+}
+
+/**
+ * Parses a data spec: `shapes`, `shapes:N` (N classes) or `shapes:classes=N,size=S,train=L,val=L`
+ * (the procedural dataset; defaults 10 classes, 64 px, 10000/1000 images), `cifar10:DIR`,
+ * `cifar100:DIR`, or an ImageFolder root holding train/ (and val/) or the class folders directly.
+ */
+export function openData(spec: string): DataSpec {
+  const shapesMatch = /^shapes(?::(.*))?$/.exec(spec);
+  if (shapesMatch) {
+    const settings: Record<string, number> = {};
+    const body = shapesMatch[1] ?? '';
+    for (const part of body ? body.split(',') : []) {
+      const [key, value] = /^\d+$/.test(part) ? ['classes', part] : part.split('=');
+      const n = Number(value);
+      if (!['classes', 'size', 'train', 'val'].includes(key) || !Number.isInteger(n) || n < 1) {
+        throw new ArgumentError(`--data: bad shapes setting '${part}', expected classes=N, size=S, train=L or val=L with positive integers`);
+      }
+      settings[key] = n;
+    }
+    const common = { numClasses: settings.classes ?? 10, size: settings.size ?? 64 };
+    const train = shapes({ split: 'train', ...common, length: settings.train });
+    const val = shapes({ split: 'val', ...common, length: settings.val });
+    return { train, val, classes: train.classes, imageSize: [train.height, train.width], kind: 'shapes' };
+  }
+  const cifar = /^(cifar10|cifar100):(.+)$/.exec(spec);
+  if (cifar) {
+    const make = cifar[1] === 'cifar10' ? cifar10 : cifar100;
+    const train = make(cifar[2], { train: true });
+    return { train, val: make(cifar[2], { train: false }), classes: train.classes, imageSize: [32, 32], kind: 'cifar' };
+  }
+  if (!existsSync(spec) || !statSync(spec).isDirectory()) {
+    throw new ArgumentError(`--data: expected 'shapes', 'shapes:N', 'cifar10:DIR', 'cifar100:DIR' or an image folder, got '${spec}'`);
+  }
+  const hasSplits = existsSync(join(spec, 'train'));
+  const train = new ImageFolder(hasSplits ? join(spec, 'train') : spec);
+  const valDir = ['val', 'validation', 'test'].map((d) => join(spec, d)).find((d) => hasSplits && existsSync(d));
+  const val = valDir ? new ImageFolder(valDir) : null;
+  if (val && val.classes.join('\n') !== train.classes.join('\n')) throw new ArgumentError(`--data: ${valDir} has classes different from ${join(spec, 'train')}`);
+  return { train, val, classes: train.classes, imageSize: null, kind: 'folder' };
+}
+
+/** A dataset restricted to some indices. */
+class Subset implements Dataset {
+  constructor(
+    readonly base: Dataset,
+    readonly indices: readonly number[],
+  ) {}
+  get length(): number {
+    return this.indices.length;
+  }
+  get classes(): readonly string[] {
+    return this.base.classes;
+  }
+  get(index: number): Sample | Promise<Sample | null> | null {
+    return this.base.get(this.indices[index]) as Sample | Promise<Sample | null> | null;
+  }
+}
+
+/** K samples per class, taken in a seeded random order (the scan stops once every class has K). */
+export async function fewShot(dataset: Dataset, numClasses: number, k: number, seed: number): Promise<Dataset> {
+  const counts = new Array<number>(numClasses).fill(0);
+  const chosen: number[] = [];
+  const listed = (dataset as Dataset & { samples?: readonly (readonly [string, number])[] }).samples;
+  for (const i of epochOrder(dataset.length, seed, 0, true)) {
+    const label = listed ? listed[i][1] : (await dataset.get(i))?.label;
+    if (label === undefined || counts[label] >= k) continue;
+    counts[label]++;
+    chosen.push(i);
+    if (chosen.length === k * numClasses) break;
+  }
+  return new Subset(dataset, chosen);
+}
+
+/** The per-sample train and eval transforms for a model input size and normalization. */
+export function dataTransforms(data: DataSpec, inputSize: [number, number, number], mean: readonly number[], std: readonly number[], model: Model): { train: SampleTransform; eval: SampleTransform } {
+  const native = data.imageSize && data.imageSize[0] === inputSize[1] && data.imageSize[1] === inputSize[2];
+  const train = createTrainTransform({
+    inputSize,
+    mean,
+    std,
+    scale: data.kind === 'folder' ? undefined : [0.5, 1],
+    colorJitter: data.kind === 'shapes' ? null : 0.4,
+    interpolation: 'bilinear',
+  });
+  const cfg = { ...model.pretrainedCfg, inputSize, mean: [...mean] as [number, number, number], std: [...std] as [number, number, number], cropPct: native ? 1 : model.pretrainedCfg.cropPct };
+  const evalFn = native ? (img: Parameters<SampleTransform>[0]) => normalize(toTensor(img), mean, std) : evalTransform(cfg);
+  return { train, eval: (img) => evalFn(img) };
+}
+
+function classifierNames(model: Model): string[] {
+  const c = model.pretrainedCfg.classifier;
+  return Array.isArray(c) ? c : [c];
+}
+
+/** The weights file a --pretrained/--weights value names: a training output or checkpoint directory, a .safetensors file, a hub folder or repo id. */
+async function weightsFile(spec: string): Promise<string> {
+  if (existsSync(spec) && statSync(spec).isDirectory() && (existsSync(join(spec, 'state.json')) || !existsSync(join(spec, 'model.safetensors')))) {
+    try {
+      return join(loadCheckpoint(spec).path, 'model.safetensors');
+    } catch {
+      // not a training output: a hub-layout folder, resolved below
+    }
+  }
+  return (await resolveWeights(spec)).weights;
+}
+
+/**
+ * Loads pretrained weights for fine-tuning: every key must fit, except the classifier, which
+ * is left freshly initialised when its shape differs (a different number of classes).
+ * Returns whether the head was replaced.
+ */
+export async function loadPretrained(model: Model, spec: string): Promise<boolean> {
+  const file = await weightsFile(spec);
+  const { entry, cfg } = resolveModel(model.modelName);
+  let sd = readSafetensors(file).tensors;
+  if (cfg.keyLayout && entry.remappers?.[cfg.keyLayout] && !existsSync(join(file, '..', 'state.json'))) sd = entry.remappers[cfg.keyLayout]!(sd);
+  const heads = classifierNames(model);
+  const isHead = (k: string) => heads.some((h) => k === h || k.startsWith(`${h}.`));
+  const own = model.stateDict();
+  const replaced = [...sd].some(([k, t]) => isHead(k) && own.has(k) && own.get(k)!.shape.join() !== t.shape.join());
+  if (replaced) for (const k of [...sd.keys()]) if (isHead(k)) sd.delete(k);
+  if (replaced) for (const [k, t] of own) if (isHead(k)) sd.set(k, t);
+  loadModelWeights(model, sd, file);
+  return replaced;
+}
+
+/** Options of runTraining (the CLI's flags). */
+export interface TrainTaskOptions {
+  model: string;
+  data: string;
+  output: string;
+  pretrained?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  opt?: 'adamw' | 'adam' | 'sgd' | 'lamb';
+  sched?: SchedulerName;
+  warmupEpochs?: number;
+  minLr?: number;
+  mixup?: number;
+  cutmix?: number;
+  smoothing?: number;
+  dropPath?: number;
+  amp?: 'bf16' | null;
+  accum?: number;
+  clipGrad?: number | null;
+  /** 'NAME+WEIGHTS' of a teacher for DeiT distillation. */
+  teacher?: string;
+  distillType?: 'hard' | 'soft';
+  linearProbe?: boolean;
+  fewShot?: number;
+  seed?: number;
+  workers?: number;
+  imgSize?: number;
+  /** Resume from a checkpoint or output directory; true: the newest under `output`. */
+  resume?: string | boolean;
+  checkpointEvery?: number;
+  onNonFinite?: 'stop' | 'skip';
+  maxSteps?: number;
+  log?: (line: string) => void;
+  progressStream?: NodeJS.WriteStream | null;
+}
+
+const OPTIMIZERS = { adamw: AdamW, adam: Adam, sgd: SGD, lamb: Lamb } as const;
+
+/** Trains a model as the CLI's `train` command does; returns the fit result. */
+export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
+  const log = o.log ?? ((line: string) => console.error(line));
+  const data = openData(o.data);
+  const numClasses = data.classes.length;
+  const seed = o.seed ?? 0;
+  const { cfg } = resolveModel(o.model);
+  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : cfg.inputSize[1]);
+  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : cfg.inputSize[2])];
+  const model = buildModel(o.model, { numClasses, dropPathRate: o.dropPath ?? 0, ...(side !== cfg.inputSize[1] ? { imgSize: side } : {}) });
+  if (o.pretrained) {
+    const replaced = await loadPretrained(model, o.pretrained);
+    log(`loaded ${o.pretrained}${replaced ? `; the classifier was replaced for ${numClasses} classes` : ''}`);
+  }
+  const { mean, std } = cfg;
+  if (o.linearProbe) {
+    const before = new Set(model.parameters());
+    model.resetClassifier(numClasses);
+    model.requiresGrad_(false);
+    for (const p of model.parameters()) if (!before.has(p)) p.requiresGrad = true;
+  }
+  const trainable = model.parameters().filter((p) => p.requiresGrad).length;
+  if (trainable === 0) throw new ArgumentError(`train: ${o.model} has no trainable parameters`);
+
+  const transforms = dataTransforms(data, inputSize, mean, std, model);
+  const trainSet = o.fewShot ? await fewShot(data.train, numClasses, o.fewShot, seed) : data.train;
+  const batchSize = o.batchSize ?? 64;
+  const epochs = o.epochs ?? 10;
+  const mixing = (o.mixup ?? 0) > 0 || (o.cutmix ?? 0) > 0;
+  const smoothing = o.smoothing ?? 0.1;
+  const trainLoader = new DataLoader(trainSet, {
+    batchSize,
+    shuffle: true,
+    seed,
+    dropLast: trainSet.length >= batchSize * 2,
+    transform: transforms.train,
+    batchTransform: mixing ? createMixup({ mixupAlpha: o.mixup ?? 0, cutmixAlpha: o.cutmix ?? 0, labelSmoothing: smoothing, numClasses }) : undefined,
+  });
+  const evalLoader = data.val ? new DataLoader(data.val, { batchSize, transform: transforms.eval }) : null;
+
+  const lr = o.lr ?? (1e-3 * batchSize * (o.accum ?? 1)) / 64;
+  const wd = o.weightDecay ?? 0.05;
+  const Opt = OPTIMIZERS[o.opt ?? 'adamw'];
+  if (!Opt) throw new ArgumentError(`--opt: expected adamw, adam, sgd or lamb, got '${String(o.opt)}'`);
+  const optimizer: Optimizer = new (Opt as unknown as new (p: unknown, d: Record<string, number>) => Optimizer)(paramGroupsWeightDecay(model, wd), {
+    lr,
+    weightDecay: wd,
+    ...(o.opt === 'sgd' ? { momentum: 0.9 } : {}),
+  });
+  const updatesPerEpoch = Math.ceil((trainLoader.length ?? 1) / (o.accum ?? 1));
+  const { scheduler } = createScheduler(o.sched ?? 'cosine', optimizer, {
+    numEpochs: epochs,
+    warmupEpochs: o.warmupEpochs ?? Math.min(5, epochs / 10),
+    minLr: o.minLr ?? lr * 1e-2,
+    stepOnEpochs: false,
+    updatesPerEpoch,
+  });
+
+  let teacher: TeacherOptions | null = null;
+  if (o.teacher) {
+    const plus = o.teacher.indexOf('+');
+    if (plus <= 0) throw new ArgumentError(`--teacher: expected NAME+WEIGHTS, got '${o.teacher}'`);
+    const tModel = await createModel(o.teacher.slice(0, plus), { weights: o.teacher.slice(plus + 1) });
+    if (tModel.numClasses !== numClasses) throw new ArgumentError(`--teacher: ${o.teacher} has ${tModel.numClasses} classes, the data has ${numClasses}`);
+    tModel.eval();
+    teacher = { model: tModel, type: o.distillType ?? 'hard' };
+  }
+
+  const trainer = new Trainer({
+    model,
+    modelName: model.modelName,
+    optimizer,
+    scheduler,
+    trainLoader,
+    evalLoader,
+    numClasses,
+    epochs,
+    accumSteps: o.accum ?? 1,
+    clipGrad: o.clipGrad ?? null,
+    amp: o.amp ?? null,
+    smoothing: mixing ? 0 : smoothing,
+    teacher,
+    onNonFinite: o.onNonFinite ?? 'stop',
+    outputDir: o.output,
+    checkpointEvery: o.checkpointEvery ?? null,
+    maxSteps: o.maxSteps ?? null,
+    args: { ...o, log: undefined, progressStream: undefined, classes: data.classes, inputSize, lr, batchSize, epochs },
+    log,
+    progressStream: o.progressStream === undefined ? process.stderr : o.progressStream,
+  });
+  if (o.resume) {
+    const from = o.resume === true ? o.output : o.resume;
+    if (o.resume !== true || loadCheckpointIfAny(from)) trainer.resume(from);
+  }
+  log(`training ${model.modelName} on ${o.data}: ${trainSet.length} images, ${numClasses} classes, input ${inputSize.slice(1).join('x')}, ${epochs} epochs, batch ${batchSize}, lr ${lr}`);
+  return trainer.fit();
+}
+
+function loadCheckpointIfAny(dir: string): boolean {
+  try {
+    loadCheckpoint(dir);
+    return true;
+  } catch (e) {
+    if (e instanceof TsvisionError) return false;
+    throw e;
+  }
+}
+
+/** Options of runEvaluation. */
+export interface EvalTaskOptions {
+  model: string;
+  weights: string;
+  data: string;
+  batchSize?: number;
+  imgSize?: number;
+}
+
+/** Evaluates weights (a training output, a checkpoint, a .safetensors or hub id) on the validation split of a data spec. */
+export async function runEvaluation(o: EvalTaskOptions): Promise<EvalResult & { classes: readonly string[] }> {
+  const data = openData(o.data);
+  const dataset = data.val ?? data.train;
+  const numClasses = data.classes.length;
+  const { cfg } = resolveModel(o.model);
+  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : cfg.inputSize[1]);
+  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : cfg.inputSize[2])];
+  const model = buildModel(o.model, { numClasses, ...(side !== cfg.inputSize[1] ? { imgSize: side } : {}) });
+  const file = await weightsFile(o.weights);
+  loadModelWeights(model, readSafetensors(file).tensors, file);
+  const loader = new DataLoader(dataset, { batchSize: o.batchSize ?? 64, transform: dataTransforms(data, inputSize, cfg.mean, cfg.std, model).eval });
+  const trainer = new Trainer({ model, optimizer: new AdamW(model.parameters(), { lr: 0 }), trainLoader: loader, numClasses, epochs: 1, log: () => undefined, progressStream: null, handleSigint: false });
+  return { ...(await trainer.evaluate(loader)), classes: data.classes };
+}
