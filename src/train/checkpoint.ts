@@ -7,11 +7,12 @@
  * and the directory is then renamed into place. A checkpoint directory without `state.json` is
  * incomplete and ignored, so a process killed at any point leaves either the old checkpoints
  * alone or a stray temp directory (removed by the next save), never a half-written checkpoint.
- * Older checkpoints are pruned only after the new one is in place; `best.json` (written
+ * Older checkpoints are pruned only after the new one is in place, each renamed to a hidden
+ * name before its files are deleted; `best.json` (written
  * atomically) names the best one, which pruning keeps.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { TsvisionError, StateDictError } from '../errors.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import type { Module, StateDict } from '../nn/module.ts';
@@ -125,7 +126,7 @@ export function bestCheckpoint(dir: string): { path: string; metric: number } | 
 
 /** Records the checkpoint at `path` (inside dir) as the best one. */
 export function markBest(dir: string, path: string, metric: number): void {
-  writeJsonAtomic(join(dir, BEST_FILE), { checkpoint: path.slice(dir.length).replace(/^[\\/]+/, ''), metric }, dir);
+  writeJsonAtomic(join(dir, BEST_FILE), { checkpoint: basename(path), metric }, dir);
 }
 
 /**
@@ -152,8 +153,18 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
   rmSync(join(dir, `.${name}.old-${process.pid}`), { recursive: true, force: true });
   const best = bestCheckpoint(dir)?.path;
   const all = listCheckpoints(dir);
-  for (const c of all.slice(0, Math.max(0, all.length - keep))) if (c.path !== best && c.path !== final) rmSync(c.path, { recursive: true, force: true });
+  for (const c of all.slice(0, Math.max(0, all.length - keep))) if (c.path !== best && c.path !== final) discard(dir, c.path);
   return final;
+}
+
+/**
+ * Removes a checkpoint by first renaming it to a hidden name (atomic), so a kill during the
+ * file-by-file delete cannot leave a visible directory whose state.json outlives its tensors.
+ */
+function discard(dir: string, path: string): void {
+  const hidden = join(dir, `.${basename(path)}.old-${process.pid}`);
+  renameSync(path, hidden);
+  rmSync(hidden, { recursive: true, force: true });
 }
 
 /** Loads a checkpoint directory (or the newest one under an output directory). */

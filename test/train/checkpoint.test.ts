@@ -123,3 +123,44 @@ test('top-k accuracy, confusion matrix and running average', () => {
   assert.equal(avg.average, 17 / 4);
   assert.equal(avg.last, 5);
 });
+
+test('SIGKILL during saves never leaves an incomplete checkpoint: the newest complete one loads (3 trials)', async () => {
+  const { spawn } = await import('node:child_process');
+  const { full } = await import('../../src/tensor/index.ts');
+  const dir = tmp();
+  const script = path.join(dir, 'saver.ts');
+  const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).pathname);
+  writeFileSync(
+    script,
+    `import { saveCheckpoint } from ${src('../../src/train/checkpoint.ts')};
+import { full } from ${src('../../src/tensor/index.ts')};
+const out = process.argv[2];
+for (let step = Number(process.argv[3]); ; step++) {
+  const model = new Map([['w', full([512, 1024], step)]]);
+  saveCheckpoint(out, { model, optimizer: null, state: { model: 'm', epoch: 0, step, bestMetric: null, scheduler: null, loader: null, rng: {}, args: {}, extra: {} } });
+  if (step % 4 === 0) process.stdout.write('.');
+}
+`,
+  );
+  const out = path.join(dir, 'out');
+  let start = 1;
+  for (let trial = 0; trial < 3; trial++) {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, out, String(start)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 40));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const ckpts = listCheckpoints(out);
+    assert.ok(ckpts.length >= 1 && ckpts.length <= 2, `trial ${trial}: ${ckpts.length} checkpoints`);
+    for (const c of ckpts) {
+      const loaded = loadCheckpoint(c.path);
+      assert.deepEqual(loaded.model.get('w')!.toArray().subarray(0, 2), new Float32Array([c.step, c.step]));
+    }
+    const visible = readdirSync(out).filter((n) => !n.startsWith('.'));
+    assert.deepEqual(visible.sort(), ckpts.map((c) => path.basename(c.path)).sort(), `trial ${trial}: stray ${visible}`);
+    start = ckpts.at(-1)!.step + 1;
+  }
+  saveCheckpoint(out, { model: new Map([['w', full([1], 0)]]), optimizer: null, state: { model: 'm', epoch: 0, step: start, bestMetric: null, scheduler: null, loader: null, rng: {}, args: {}, extra: {} } });
+  assert.ok(readdirSync(out).every((n) => !n.startsWith('.')));
+  rmSync(dir, { recursive: true });
+});
