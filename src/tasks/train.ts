@@ -26,7 +26,7 @@ import { AdamW, Adam, SGD, Lamb, type Optimizer } from '../train/optim/index.ts'
 import { paramGroupsWeightDecay } from '../train/optim/param-groups.ts';
 import { createScheduler, type SchedulerName } from '../train/scheduler.ts';
 import { loadCheckpoint, loadModelWeights } from '../train/checkpoint.ts';
-import { Trainer, type EvalResult, type FitResult, type TeacherOptions } from '../train/trainer.ts';
+import { Trainer, evaluate, type EvalResult, type FitResult, type TeacherOptions } from '../train/trainer.ts';
 
 /** A dataset pair parsed from a data spec. */
 export interface DataSpec {
@@ -332,6 +332,5 @@ export async function runEvaluation(o: EvalTaskOptions): Promise<EvalResult & { 
   const file = await weightsFile(o.weights);
   loadModelWeights(model, readSafetensors(file).tensors, file);
   const loader = new DataLoader(dataset, { batchSize: o.batchSize ?? 64, transform: dataTransforms(data, inputSize, cfg.mean, cfg.std, model).eval });
-  const trainer = new Trainer({ model, optimizer: new AdamW(model.parameters(), { lr: 0 }), trainLoader: loader, numClasses, epochs: 1, log: () => undefined, progressStream: null, handleSigint: false });
-  return { ...(await trainer.evaluate(loader)), classes: data.classes };
+  return { ...(await evaluate(model, loader, numClasses)), classes: data.classes };
 }

@@ -134,11 +134,24 @@ export function markBest(dir: string, path: string, metric: number): void {
  * `keep` checkpoints and the best one; older ones are deleted only after the new one is in place.
  */
 export function saveCheckpoint(dir: string, contents: CheckpointContents, options: { keep?: number } = {}): string {
-  const keep = options.keep ?? 1;
+  const tmp = join(dir, `.checkpoint-${contents.state.step}.tmp-${process.pid}`);
+  try {
+    return writeCheckpoint(dir, tmp, contents, options.keep ?? 1);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      // the place is unwritable or gone; the next save cleans up a leftover temp dir
+    }
+    throw new CheckpointError(`saveCheckpoint: could not write checkpoint-${contents.state.step} in ${dir}: ${(e as Error).message}; the previous checkpoints are kept`);
+  }
+}
+
+function writeCheckpoint(dir: string, tmp: string, contents: CheckpointContents, keep: number): string {
   mkdirSync(dir, { recursive: true });
   for (const name of readdirSync(dir)) if (name.startsWith('.checkpoint-')) rmSync(join(dir, name), { recursive: true, force: true });
   const name = `checkpoint-${contents.state.step}`;
-  const tmp = join(dir, `.${name}.tmp-${process.pid}`);
   const final = join(dir, name);
   mkdirSync(tmp);
   writeSafetensors(join(tmp, MODEL_FILE), contents.model, { format: 'pt', producer: 'tsvision trainer' });

@@ -269,28 +269,8 @@ export class Trainer {
   }
 
   /** Evaluates the model on a loader: mean loss, top-1/top-5 accuracy and a confusion matrix. */
-  async evaluate(loader: DataLoader): Promise<EvalResult> {
-    const { model, numClasses } = this.options;
-    model.eval();
-    const loss = new RunningAverage();
-    const confusion = new ConfusionMatrix(numClasses);
-    let hit1 = 0;
-    let hit5 = 0;
-    let count = 0;
-    for await (const batch of loader) {
-      noGrad(() => {
-        const logits = cast(firstLogits(model.forward(cast(batch.images, this.inputDtype))), 'float32');
-        const n = batch.labels.shape[0];
-        loss.update(crossEntropy(logits, batch.labels).item(), n);
-        const ranks = targetRanks(logits, batch.labels);
-        hit1 += ranks.filter((r) => r < 1).length;
-        hit5 += ranks.filter((r) => r < 5).length;
-        count += n;
-        confusion.update(logits, batch.labels);
-      });
-    }
-    model.train();
-    return { loss: loss.average, top1: count ? hit1 / count : 0, top5: count ? hit5 / count : 0, count, confusion };
+  evaluate(loader: DataLoader): Promise<EvalResult> {
+    return evaluate(this.options.model, loader, this.options.numClasses, this.inputDtype);
   }
 
   private progress(epoch: number, position: number, total: number | undefined, loss: number, lr: number, images: number, started: number): void {
@@ -445,4 +425,32 @@ export class Trainer {
     const dir = this.options.outputDir;
     return { metric: this.counters.bestMetric, path: dir ? (bestCheckpoint(dir)?.path ?? null) : null };
   }
+}
+
+/** Evaluates a classifier on a loader (in eval mode, restoring train mode after): mean loss, top-1/top-5 accuracy and a confusion matrix. */
+export async function evaluate(model: TrainableModel, loader: DataLoader, numClasses: number, inputDtype: 'float32' | 'bfloat16' = 'float32'): Promise<EvalResult> {
+  const wasTraining = model.training;
+  model.eval();
+  const loss = new RunningAverage();
+  const confusion = new ConfusionMatrix(numClasses);
+  let hit1 = 0;
+  let hit5 = 0;
+  let count = 0;
+  try {
+    for await (const batch of loader) {
+      noGrad(() => {
+        const logits = cast(firstLogits(model.forward(cast(batch.images, inputDtype))), 'float32');
+        const n = batch.labels.shape[0];
+        loss.update(crossEntropy(logits, batch.labels).item(), n);
+        const ranks = targetRanks(logits, batch.labels);
+        hit1 += ranks.filter((r) => r < 1).length;
+        hit5 += ranks.filter((r) => r < 5).length;
+        count += n;
+        confusion.update(logits, batch.labels);
+      });
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: loss.average, top1: count ? hit1 / count : 0, top5: count ? hit5 / count : 0, count, confusion };
 }

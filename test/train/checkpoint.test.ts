@@ -164,3 +164,18 @@ for (let step = Number(process.argv[3]); ; step++) {
   assert.ok(readdirSync(out).every((n) => !n.startsWith('.')));
   rmSync(dir, { recursive: true });
 });
+
+test('a failed save (unwritable place, bad tensor) is a CheckpointError, cleans its temp dir and keeps the old checkpoints', () => {
+  const dir = tmp();
+  const first = saveCheckpoint(dir, contents(1));
+  const bad = contents(2);
+  const t = [...bad.model.values()][0];
+  t.dispose();
+  assert.throws(() => saveCheckpoint(dir, bad), (e: unknown) => e instanceof CheckpointError && /checkpoint-2 .*previous checkpoints are kept/.test(e.message));
+  assert.deepEqual(readdirSync(dir), ['checkpoint-1']);
+  assert.equal(loadCheckpoint(dir).path, first);
+  const file = path.join(dir, 'plain-file');
+  writeFileSync(file, 'x');
+  assert.throws(() => saveCheckpoint(path.join(file, 'out'), contents(3)), (e: unknown) => e instanceof CheckpointError && /ENOTDIR|EEXIST/.test(e.message));
+  rmSync(dir, { recursive: true });
+});
