@@ -289,6 +289,7 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
     outputDir: o.output,
     checkpointEvery: o.checkpointEvery ?? null,
     maxSteps: o.maxSteps ?? null,
+    frozenEval: o.linearProbe ?? false,
     args: { ...o, log: undefined, progressStream: undefined, classes: data.classes, inputSize, lr, batchSize, epochs },
     log,
     progressStream: o.progressStream === undefined ? process.stderr : o.progressStream,

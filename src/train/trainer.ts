@@ -129,6 +129,11 @@ export interface TrainerOptions {
   progressEvery?: number;
   /** Save a checkpoint and stop on SIGINT (default true). */
   handleSigint?: boolean;
+  /**
+   * Keep fully frozen submodules (every parameter has requiresGrad false) in eval mode while
+   * training, so a linear probe neither updates the backbone's norm statistics nor drops paths in it.
+   */
+  frozenEval?: boolean;
 }
 
 /** The outcome of fit(). */
@@ -178,6 +183,17 @@ export class Trainer {
     this.accumSteps = accum;
     this.log = options.log ?? ((line) => console.error(line));
     if (options.amp === 'bf16') options.model.to('bfloat16');
+  }
+
+  /** Training mode for the model, with frozen submodules in eval mode when frozenEval is set. */
+  private setTrainMode(): void {
+    const { model } = this.options;
+    model.train();
+    if (!this.options.frozenEval) return;
+    for (const m of model.modules()) {
+      const ps = m.parameters();
+      if (m !== model && ps.length > 0 && ps.every((p) => !p.requiresGrad)) m.eval();
+    }
   }
 
   private get inputDtype() {
@@ -320,7 +336,7 @@ export class Trainer {
     const params = optimizer.paramGroups.flatMap((g) => g.params);
     const stopAt = o.maxSteps ?? Infinity;
     try {
-      model.train();
+      this.setTrainMode();
       const c = this.counters;
       while (trainLoader.stateDict().epoch < o.epochs && c.step < stopAt) {
         const epoch = trainLoader.stateDict().epoch;
@@ -386,6 +402,7 @@ export class Trainer {
         o.scheduler?.step(epoch + 1);
         const seconds = (performance.now() - started) / 1000;
         const evalResult = o.evalLoader ? await this.evaluate(o.evalLoader) : null;
+        this.setTrainMode();
         const record: EpochRecord = {
           epoch: epoch + 1,
           step: c.step,
