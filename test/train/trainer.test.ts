@@ -164,3 +164,31 @@ test('resuming into a different architecture fails before the first update', asy
   assert.equal(steps, 0);
   rmSync(dir, { recursive: true });
 });
+
+test('bf16 resume mid-epoch repeats the straight bf16 run bitwise (f32 masters restored)', async () => {
+  const straight = setup({ amp: 'bf16', evalLoader: null });
+  const full = await straight.fit();
+  const dir = tmp();
+  await setup({ amp: 'bf16', evalLoader: null, outputDir: dir, maxSteps: 3 }).fit();
+  const resumed = setup({ amp: 'bf16', evalLoader: null, outputDir: dir });
+  resumed.resume(dir);
+  const rest = await resumed.fit();
+  assert.deepEqual(rest.stepLosses, full.stepLosses);
+  assert.deepEqual(weights(resumed), weights(straight));
+  rmSync(dir, { recursive: true });
+});
+
+test('progress: a redrawn bar with loss, lr, images/s and ETA on a TTY, plain lines otherwise', async () => {
+  const capture = (isTTY: boolean) => {
+    const chunks: string[] = [];
+    return { chunks, stream: { isTTY, write: (s: string) => chunks.push(s) > 0 } as unknown as NodeJS.WriteStream };
+  };
+  const tty = capture(true);
+  await setup({ epochs: 1, evalLoader: null, progressStream: tty.stream }).fit();
+  assert.equal(tty.chunks.filter((c) => c.startsWith('\r')).length, 4);
+  assert.match(tty.chunks.join(''), /\repoch 1\/1 \[#{24}\] 4\/4 loss \d\.\d{4} lr \d\.\d{2}e-\d+ \d+\.\d img\/s ETA 0s/);
+  const plain = capture(false);
+  await setup({ epochs: 1, evalLoader: null, progressStream: plain.stream, progressEvery: 2 }).fit();
+  assert.equal(plain.chunks.length, 2);
+  assert.ok(plain.chunks.every((c) => !c.includes('\r') && c.endsWith('\n')));
+});
