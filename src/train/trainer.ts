@@ -55,13 +55,12 @@ export interface TeacherOptions {
   tau?: number;
 }
 
-/** What the trainer reports after each optimizer update. */
+/** What the trainer reports after each applied optimizer update (skipped ones are not reported). */
 export interface StepInfo {
   epoch: number;
   step: number;
   loss: number;
   lr: number;
-  skipped: boolean;
 }
 
 /** One epoch's record, as written to metrics.jsonl / metrics.csv. */
@@ -98,7 +97,11 @@ export interface TrainerOptions {
   evalLoader?: DataLoader | null;
   numClasses: number;
   epochs: number;
-  /** Micro-batches per optimizer update (default 1); each loss is scaled by 1/accumSteps. */
+  /**
+   * Micro-batches per optimizer update (default 1); each loss is scaled by 1/(micro-batches in the
+   * update). Updates are aligned to the epoch start; the last one of an epoch may be shorter (a
+   * loader of unknown length cannot tell, so there it carries into the next epoch).
+   */
   accumSteps?: number;
   /** Max total L2 norm of the gradients (none by default). */
   clipGrad?: number | null;
@@ -176,9 +179,6 @@ export class Trainer {
     if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new ArgumentError(`Trainer: epochs must be a positive integer, got ${options.epochs}`);
     if (options.clipGrad != null && !(options.clipGrad > 0)) throw new ArgumentError(`Trainer: clipGrad must be > 0, got ${options.clipGrad}`);
     if (options.amp != null && options.amp !== 'bf16') throw new ArgumentError(`Trainer: amp must be 'bf16' or null, got '${String(options.amp)}'`);
-    if (options.trainLoader.dropLast === false && accum > 1 && options.trainLoader.length === undefined) {
-      throw new ArgumentError('Trainer: gradient accumulation needs a loader of known length');
-    }
     this.options = options;
     this.accumSteps = accum;
     this.log = options.log ?? ((line) => console.error(line));
@@ -337,6 +337,7 @@ export class Trainer {
     const stopAt = o.maxSteps ?? Infinity;
     try {
       this.setTrainMode();
+      optimizer.zeroGrad();
       const c = this.counters;
       while (trainLoader.stateDict().epoch < o.epochs && c.step < stopAt) {
         const epoch = trainLoader.stateDict().epoch;
@@ -385,7 +386,7 @@ export class Trainer {
           c.epochLossSum += updateLoss;
           c.epochLossCount++;
           const lr = optimizer.paramGroups[0].lr;
-          o.onStep?.({ epoch, step: c.step, loss: updateLoss, lr, skipped: false });
+          o.onStep?.({ epoch, step: c.step, loss: updateLoss, lr });
           this.progress(epoch, position, total, c.epochLossSum / c.epochLossCount, lr, images, started);
           updateLoss = 0;
           const periodic = o.checkpointEvery != null && c.step % o.checkpointEvery === 0 && !lastOfEpoch;
