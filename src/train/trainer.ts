@@ -389,6 +389,9 @@ export class Trainer {
           o.onStep?.({ epoch, step: c.step, loss: updateLoss, lr });
           this.progress(epoch, position, total, c.epochLossSum / c.epochLossCount, lr, images, started);
           updateLoss = 0;
+          // Batches built on this thread resolve as microtasks only: yield to the event loop so a
+          // pending SIGINT handler runs before the next update.
+          if (handleSigint) await new Promise((resolve) => setImmediate(resolve));
           const periodic = o.checkpointEvery != null && c.step % o.checkpointEvery === 0 && !lastOfEpoch;
           if (periodic) lastCheckpoint = this.save() ?? lastCheckpoint;
           if (this.interruptRequested || c.step >= stopAt) {

@@ -82,3 +82,26 @@ test('few-shot picks k per class; data specs are validated', async () => {
   assert.throws(() => openData('shapes:colour=3'), ArgumentError);
   assert.throws(() => openData('/no/such/dir'), /expected 'shapes'/);
 });
+
+test('Ctrl-C (a real SIGINT) saves a checkpoint after the current update and exits 1 saying how to resume', async () => {
+  const { spawn } = await import('node:child_process');
+  const out = mkdtempSync(path.join(tmpdir(), 'tsv-sigint-'));
+  const child = spawn(process.execPath, [bin, 'train', '--model', 'resnet18', '--data', 'shapes:classes=2,size=16,train=4000,val=16', '--batch-size', '8', '--output', out]);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  await new Promise<void>((resolve) =>
+    child.stderr.on('data', (s: string) => {
+      stderr += s;
+      if (/^training /m.test(stderr)) resolve();
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('exit', r));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /interrupted; saved .*checkpoint-(\d+); continue with --resume/);
+  const steps = listCheckpoints(out).map((c) => c.step);
+  assert.equal(steps.length, 1);
+  assert.ok(steps[0] >= 1 && steps[0] < 50, String(steps));
+  rmSync(out, { recursive: true });
+});
