@@ -12,7 +12,7 @@ import { DataLoader } from '../../src/data/loader.ts';
 import { shapes } from '../../src/data/datasets/index.ts';
 import { createMixup } from '../../src/data/mixup.ts';
 import { Conv2d, Dropout, Linear, Module, ReLU } from '../../src/nn/index.ts';
-import { Tensor, add, full, manualSeed, mean } from '../../src/tensor/index.ts';
+import { Tensor, add, full, manualSeed, mean, mul, noGrad, sqrt } from '../../src/tensor/index.ts';
 import { AdamW, CheckpointError, NonFiniteError, Trainer, createScheduler, listCheckpoints, type TrainerOptions } from '../../src/train/index.ts';
 
 class TinyNet extends Module {
@@ -38,13 +38,21 @@ class TinyNet extends Module {
   }
 }
 
+/** TinyNet plus 0·sqrt(z): the loss does not change, but z = 0 makes z's gradient NaN. */
+class GradProbeNet extends TinyNet {
+  z = this.param('z', full([1], 1));
+  override forward(x: Tensor): Tensor {
+    return add(super.forward(x), mul(sqrt(this.z), 0));
+  }
+}
+
 const trainSet = shapes({ numClasses: 2, size: 16, length: 16, split: 'train' });
 const valSet = shapes({ numClasses: 2, size: 16, length: 8, split: 'val' });
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'tsv-trainer-'));
 
-function setup(overrides: Partial<TrainerOptions> & { mixup?: boolean; width?: number; dropout?: number } = {}): Trainer {
+function setup(overrides: Partial<TrainerOptions> & { mixup?: boolean; width?: number; dropout?: number; gradProbe?: boolean } = {}): Trainer {
   manualSeed(7);
-  const model = new TinyNet(2, overrides.width, overrides.dropout);
+  const model = new (overrides.gradProbe ? GradProbeNet : TinyNet)(2, overrides.width, overrides.dropout);
   const optimizer = new AdamW(model.parameters(), { lr: 0.01, weightDecay: 0.05 });
   const trainLoader = new DataLoader(trainSet, { batchSize: 4, shuffle: true, seed: 11, batchTransform: overrides.mixup ? createMixup({ mixupAlpha: 0.8, cutmixAlpha: 1, numClasses: 2, labelSmoothing: 0.1 }) : undefined });
   const { scheduler } = createScheduler('cosine', optimizer, { numEpochs: 2, warmupEpochs: 1, stepOnEpochs: false, updatesPerEpoch: 4 });
@@ -191,4 +199,16 @@ test('progress: a redrawn bar with loss, lr, images/s and ETA on a TTY, plain li
   await setup({ epochs: 1, evalLoader: null, progressStream: plain.stream, progressEvery: 2 }).fit();
   assert.equal(plain.chunks.length, 2);
   assert.ok(plain.chunks.every((c) => !c.includes('\r') && c.endsWith('\n')));
+});
+
+test('a NaN gradient with a finite loss is caught too (with and without clip-grad)', async () => {
+  for (const clipGrad of [null, 1]) {
+    const t = setup({ gradProbe: true, clipGrad, evalLoader: null, onStep: (s) => s.step === 2 && noGrad(() => (t.options.model as GradProbeNet).z.fill_(0)) });
+    await assert.rejects(t.fit(), (e: unknown) => e instanceof NonFiniteError && e.step === 3 && /gradient/.test(e.message));
+  }
+  const s = setup({ gradProbe: true, onNonFinite: 'skip', evalLoader: null, epochs: 1, onStep: (i) => i.step === 2 && noGrad(() => (s.options.model as GradProbeNet).z.fill_(0)) });
+  const r = await s.fit();
+  assert.equal(r.stepLosses.length, 2);
+  assert.equal(r.history[0].skippedSteps, 2);
+  assert.ok(weights(s).flat().every(Number.isFinite));
 });
