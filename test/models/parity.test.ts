@@ -20,7 +20,8 @@ const full = process.env.TSVISION_FULL === '1';
 
 for (const c of MODEL_PARITY_CASES) {
   const file = path.join(fixturesDir, 'models', `${c.id}.safetensors`);
-  test(`${c.id}: logits match ${c.source ?? 'timm'} ${c.reference ?? c.name}`, { skip: (c.full && !full) || !fs.existsSync(file) ? 'extended suite / no fixture' : false }, () => {
+  test(`${c.id}: logits match ${c.source ?? 'timm'} ${c.reference ?? c.name}`, { skip: c.full && !full ? 'extended suite (npm run test:full)' : false }, () => {
+    assert.ok(fs.existsSync(file), `missing fixture ${file}: run tools/reference/model-fixtures.ts ${c.id}`);
     const { tensors, metadata } = readSafetensors(file);
     const model = buildModel(c.name, { numClasses: c.numClasses });
     assert.equal(model.numParameters(), Number(metadata.param_count), 'parameter count');
