@@ -12,7 +12,7 @@
 import { ArgumentError } from '../errors.ts';
 import { Linear } from '../nn/layers/linear.ts';
 import type { Parameter } from '../nn/parameter.ts';
-import { truncNormal_, zeros_ } from '../nn/init.ts';
+import { zeros_ } from '../nn/init.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { empty } from '../tensor/creation.ts';
 import { add, mul } from '../tensor/ops/elementwise.ts';
@@ -20,7 +20,7 @@ import { select } from '../tensor/ops/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from './constants.ts';
 import type { ModelEntry, PretrainedCfg } from './registry.ts';
-import { VisionTransformer, vitCfg, type VitConfig, type VitOptions } from './vit.ts';
+import { truncNormal02_, VisionTransformer, vitCfg, type VitConfig, type VitOptions } from './vit.ts';
 
 /**
  * timm's VisionTransformerDistilled: tokens [cls, dist, patches…]; `head` reads the class
@@ -45,10 +45,10 @@ export class VisionTransformerDistilled extends VisionTransformer {
     this.posEmbed = this.param('pos_embed', empty([1, this.patchEmbed.numPatches + 2, this.embedDim]));
     this.headDist = this.numClasses > 0 ? this.module('head_dist', new Linear(this.embedDim, this.numClasses)) : null;
     noGrad(() => {
-      truncNormal_(this.distToken, 0, 0.02);
-      truncNormal_(this.posEmbed, 0, 0.02);
+      truncNormal02_(this.distToken);
+      truncNormal02_(this.posEmbed);
       if (this.headDist) {
-        truncNormal_(this.headDist.weight, 0, 0.02);
+        truncNormal02_(this.headDist.weight);
         zeros_(this.headDist.bias!);
       }
     });

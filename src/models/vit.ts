@@ -20,7 +20,7 @@ import { Linear } from '../nn/layers/linear.ts';
 import { LayerNorm } from '../nn/layers/norm.ts';
 import { Module, type StateDict } from '../nn/module.ts';
 import type { Parameter } from '../nn/parameter.ts';
-import { normal_, truncNormal_, zeros_ } from '../nn/init.ts';
+import { normal_, zeros_ } from '../nn/init.ts';
 import { empty } from '../tensor/creation.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { add } from '../tensor/ops/elementwise.ts';
@@ -79,6 +79,15 @@ function checkPool(pool: string, hasClassToken: boolean): VitGlobalPool {
   if (!GLOBAL_POOLS.includes(pool as VitGlobalPool)) throw new ArgumentError(`VisionTransformer: globalPool must be one of 'token', 'avg', '', got '${pool}'`);
   if (pool === 'token' && !hasClassToken) throw new ArgumentError(`VisionTransformer: globalPool 'token' needs a class token`);
   return pool as VitGlobalPool;
+}
+
+/**
+ * timm's trunc_normal_(t, std=0.02), whose bounds ±2 lie at ±100σ: no float draw reaches
+ * them, so it is exactly a normal draw, and sampling it directly avoids truncNormal_'s
+ * inverse-CDF pass over every weight.
+ */
+export function truncNormal02_(t: Tensor): Tensor {
+  return normal_(t, 0, 0.02);
 }
 
 /** timm's linear stochastic-depth schedule: rate i·r/(depth−1) for block i. */
@@ -140,15 +149,15 @@ export class VisionTransformer extends Module implements ImageClassifier {
     this.initWeights();
   }
 
-  // timm's default init ('' mode): trunc-normal(0.02) pos_embed and Linear weights, zero Linear
-  // biases, N(0, 1e-6) class token; convolutions and norms keep their own init.
+  // timm's default init ('' mode): trunc_normal_(std=0.02) pos_embed and Linear weights, zero
+  // Linear biases, N(0, 1e-6) class token; convolutions and norms keep their own init.
   protected initWeights(): void {
     noGrad(() => {
-      truncNormal_(this.posEmbed, 0, 0.02);
+      truncNormal02_(this.posEmbed);
       if (this.clsToken) normal_(this.clsToken, 0, 1e-6);
       for (const [, m] of this.namedModules()) {
         if (!(m instanceof Linear)) continue;
-        truncNormal_(m.weight, 0, 0.02);
+        truncNormal02_(m.weight);
         if (m.bias) zeros_(m.bias);
       }
     });

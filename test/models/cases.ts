@@ -53,6 +53,8 @@ export const MODEL_PARITY_CASES: ModelParityCase[] = [
   imagenet('deit_base_patch16_384', 384, { inputShape: [1, 3, 384, 384] }),
   imagenet('deit_tiny_distilled_patch16_224'),
   imagenet('deit_small_distilled_patch16_224'),
-  imagenet('deit_base_distilled_patch16_224'),
+  // Input seed 3: with seed 2 the reference's top-2 logits of image 0 differ by 0.0087, below bf16's
+  // step of 0.0156 at |logit| ≈ 2.1, so bf16 rounds both to 2.125 and its top-1 is a tie.
+  imagenet('deit_base_distilled_patch16_224', 224, { inputSeed: 3 }),
   imagenet('deit_base_distilled_patch16_384', 384, { full: true, inputShape: [1, 3, 384, 384] }),
 ];
