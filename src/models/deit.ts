@@ -10,7 +10,7 @@
  * {"model": …}).
  */
 import { ArgumentError } from '../errors.ts';
-import { Linear } from '../nn/layers/linear.ts';
+import { Identity, Linear } from '../nn/layers/linear.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { zeros_ } from '../nn/init.ts';
 import { noGrad } from '../tensor/autograd.ts';
@@ -88,7 +88,8 @@ export class VisionTransformerDistilled extends VisionTransformer {
 
   override resetClassifier(numClasses: number): void {
     super.resetClassifier(numClasses);
-    this.headDist = numClasses > 0 ? this.module('head_dist', new Linear(this.embedDim, numClasses)) : null;
+    this.headDist = numClasses > 0 ? new Linear(this.embedDim, numClasses) : null;
+    this.module('head_dist', this.headDist ?? new Identity());
   }
 }
 

@@ -14,9 +14,10 @@ import { ArgumentError } from '../errors.ts';
 import { Block } from '../nn/blocks/transformer.ts';
 import { PatchEmbed, type TokenEmbed, type TokenEmbedArgs } from '../nn/blocks/patch-embed.ts';
 import { resampleAbsPosEmbed, type ResamplePosEmbedOptions } from '../nn/blocks/pos-embed.ts';
+import { checkInt } from '../nn/layers/common.ts';
 import { ModuleList } from '../nn/layers/containers.ts';
 import { Dropout } from '../nn/layers/dropout.ts';
-import { Linear } from '../nn/layers/linear.ts';
+import { Identity, Linear } from '../nn/layers/linear.ts';
 import { LayerNorm } from '../nn/layers/norm.ts';
 import { Module, type StateDict } from '../nn/module.ts';
 import type { Parameter } from '../nn/parameter.ts';
@@ -120,6 +121,7 @@ export class VisionTransformer extends Module implements ImageClassifier {
   constructor(config: VitConfig, options: VitOptions = {}) {
     super();
     const { embedDim, depth, numHeads } = config;
+    for (const key of ['patchSize', 'embedDim', 'depth', 'numHeads'] as const) checkInt('VisionTransformer', key, config[key], 1);
     const classToken = config.classToken ?? true;
     this.globalPool = checkPool(options.globalPool ?? config.globalPool ?? 'token', classToken);
     const useFcNorm = config.fcNorm ?? this.globalPool === 'avg';
@@ -211,7 +213,9 @@ export class VisionTransformer extends Module implements ImageClassifier {
   resetClassifier(numClasses: number, globalPool?: VitGlobalPool): void {
     if (globalPool !== undefined) this.globalPool = checkPool(globalPool, this.clsToken !== null);
     this.numClasses = numClasses;
-    this.head = numClasses > 0 ? this.module('head', new Linear(this.embedDim, numClasses)) : null;
+    this.head = numClasses > 0 ? new Linear(this.embedDim, numClasses) : null;
+    // An Identity in place of a removed head keeps its old parameters out of the state dict (timm's nn.Identity).
+    this.module('head', this.head ?? new Identity());
   }
 }
 
@@ -225,32 +229,6 @@ export function resamplePosEmbedInStateDict(sd: StateDict, model: VisionTransfor
   if (!pos || pos.shape[1] === model.posEmbed.shape[1]) return sd;
   const out = new Map(sd);
   out.set('pos_embed', noGrad(() => resampleAbsPosEmbed(pos, model.patchEmbed.gridSize, { ...options, numPrefixTokens: model.numPrefixTokens })));
-  return out;
-}
-
-// torchvision → timm key renames (backbones.md §14.1); torchvision's legacy MLP names
-// `mlp.linear_{1,2}` are accepted as its own loader does.
-const TORCHVISION_KEYS: [RegExp, string][] = [
-  [/^class_token$/, 'cls_token'],
-  [/^conv_proj\./, 'patch_embed.proj.'],
-  [/^encoder\.pos_embedding$/, 'pos_embed'],
-  [/^encoder\.layers\.encoder_layer_(\d+)\.ln_1\./, 'blocks.$1.norm1.'],
-  [/^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_(weight|bias)$/, 'blocks.$1.attn.qkv.$2'],
-  [/^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.out_proj\./, 'blocks.$1.attn.proj.'],
-  [/^encoder\.layers\.encoder_layer_(\d+)\.ln_2\./, 'blocks.$1.norm2.'],
-  [/^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(?:0|linear_1)\./, 'blocks.$1.mlp.fc1.'],
-  [/^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(?:3|linear_2)\./, 'blocks.$1.mlp.fc2.'],
-  [/^encoder\.ln\./, 'norm.'],
-  [/^heads\.head\./, 'head.'],
-];
-
-/** torchvision ViT state dict → timm names (same tensors: the q/k/v packing is identical). Unknown keys pass through. */
-export function torchvisionToTimm(sd: StateDict): StateDict {
-  const out: StateDict = new Map();
-  for (const [key, value] of sd) {
-    const rule = TORCHVISION_KEYS.find(([re]) => re.test(key));
-    out.set(rule ? key.replace(rule[0], rule[1]) : key, value);
-  }
   return out;
 }
 
@@ -346,6 +324,32 @@ const TORCHVISION_WEIGHTS: Record<keyof typeof TORCHVISION_VIT_VARIANTS, Record<
   // torchvision's default for vit_h_14 is the 518 px E2E weights; the 224 px architecture built here loads the linear-probe ones.
   vit_h_14: { swag_lc_in1k: SWAG_LC, swag_e2e_in1k: swagE2e(518) },
 };
+
+// torchvision → timm key renames (backbones.md §14.1); torchvision's legacy MLP names
+// `mlp.linear_{1,2}` are accepted as its own loader does.
+const TORCHVISION_KEYS: [RegExp, string][] = [
+  [/^class_token$/, 'cls_token'],
+  [/^conv_proj\./, 'patch_embed.proj.'],
+  [/^encoder\.pos_embedding$/, 'pos_embed'],
+  [/^encoder\.layers\.encoder_layer_(\d+)\.ln_1\./, 'blocks.$1.norm1.'],
+  [/^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_(weight|bias)$/, 'blocks.$1.attn.qkv.$2'],
+  [/^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.out_proj\./, 'blocks.$1.attn.proj.'],
+  [/^encoder\.layers\.encoder_layer_(\d+)\.ln_2\./, 'blocks.$1.norm2.'],
+  [/^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(?:0|linear_1)\./, 'blocks.$1.mlp.fc1.'],
+  [/^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(?:3|linear_2)\./, 'blocks.$1.mlp.fc2.'],
+  [/^encoder\.ln\./, 'norm.'],
+  [/^heads\.head\./, 'head.'],
+];
+
+/** torchvision ViT state dict → timm names (same tensors: the q/k/v packing is identical). Unknown keys pass through. */
+export function torchvisionToTimm(sd: StateDict): StateDict {
+  const out: StateDict = new Map();
+  for (const [key, value] of sd) {
+    const rule = TORCHVISION_KEYS.find(([re]) => re.test(key));
+    out.set(rule ? key.replace(rule[0], rule[1]) : key, value);
+  }
+  return out;
+}
 
 /** Registry entries of the family: timm's ViTs and torchvision's (timm-structured, torchvision keys remapped). */
 export const VIT_MODELS: ModelEntry[] = [

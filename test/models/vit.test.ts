@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { StateDictError, ShapeError } from '../../src/errors.ts';
+import { ArgumentError, StateDictError, ShapeError } from '../../src/errors.ts';
 import { createModel } from '../../src/io/pretrained.ts';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import {
@@ -53,7 +53,7 @@ interface PosCase { name: string; numPrefixTokens: number; oldSize: [number, num
 
 test('resampleAbsPosEmbed matches timm resample_abs_pos_embed (antialiased and plain, prefix tokens, non-square grids)', { skip }, () => {
   const cases = JSON.parse(extra!.metadata.pos_cases) as PosCase[];
-  assert.ok(cases.length >= 10);
+  assert.ok(cases.length >= 10, 'pos-embed cases in the fixture');
   for (const c of cases) {
     const x = ref(`pos/${c.name}/in`);
     const y = resampleAbsPosEmbed(x, c.newSize, {
@@ -68,7 +68,7 @@ test('resampleAbsPosEmbed: gradient reaches every grid entry and the prefix; bad
   const pos = seededInput([1, 1 + 49, 4], 7).requiresGrad_();
   resampleAbsPosEmbed(pos, [10, 12]).backward(seededInput([1, 121, 4], 8));
   assert.deepEqual([...pos.grad!.shape], [1, 50, 4]);
-  assert.ok(finiteValues(pos.grad!).every((v) => Number.isFinite(v) && v !== 0));
+  assert.ok(finiteValues(pos.grad!).every((v) => Number.isFinite(v) && v !== 0), 'every pos_embed entry gets a finite, non-zero grad');
   assert.throws(() => resampleAbsPosEmbed(seededInput([1, 1 + 48, 4], 1), [10, 10]), (e: unknown) => e instanceof ShapeError && /48 grid tokens/.test(e.message));
   assert.throws(() => resampleAbsPosEmbed(seededInput([2, 50, 4], 1), [5, 5]), ShapeError);
 });
@@ -95,7 +95,7 @@ test('imgSize at creation: the 224 px checkpoint loads into a 288 px vit_tiny wi
 test("globalPool 'avg': fc_norm after the mean of the patch tokens, as timm global_pool='avg'", { skip }, () => {
   const model = seeded(new VisionTransformer(VIT_VARIANTS.vit_tiny_patch16_224, { numClasses, globalPool: 'avg' })).eval();
   assert.equal(model.norm, null);
-  assert.ok(model.fcNorm);
+  assert.ok(model.fcNorm, 'fc_norm exists with average pooling');
   assert.equal(model.numParameters(), Number(extra!.metadata.avg_param_count));
   const x = input('input');
   noGrad(() => {
@@ -108,7 +108,7 @@ test("globalPool 'avg': fc_norm after the mean of the patch tokens, as timm glob
 
 test('distilled DeiT: in training with distilledTraining both heads match timm; forward averages them', { skip }, () => {
   const model = seeded(buildModel('deit_tiny_distilled_patch16_224', { numClasses }) as unknown as VisionTransformerDistilled);
-  assert.ok(model instanceof VisionTransformerDistilled);
+  assert.ok(model instanceof VisionTransformerDistilled, 'the registry builds VisionTransformerDistilled');
   const x = input('input');
   model.train();
   model.setDistilledTraining(true);
@@ -185,6 +185,47 @@ test('pretrained cfgs: tags (default first), hub ids and preprocessing equal tim
       assert.ok(close(ours.mean, w.mean) && close(ours.std, w.std), `${label} mean/std`);
     }
   }
+});
+
+test('typed errors: bad configs and inputs name the layer, the expected and the actual values', () => {
+  const tiny = VIT_VARIANTS.vit_tiny_patch16_224;
+  assert.throws(() => new VisionTransformer({ ...tiny, numHeads: 5 }), (e: unknown) => e instanceof ArgumentError && /dim 192 must be divisible by numHeads 5/.test(e.message));
+  assert.throws(() => new VisionTransformer({ ...tiny, depth: 0 }), (e: unknown) => e instanceof ArgumentError && /depth must be an integer >= 1, got 0/.test(e.message));
+  assert.throws(() => new VisionTransformer({ ...tiny, classToken: false }), (e: unknown) => e instanceof ArgumentError && /'token' needs a class token/.test(e.message));
+  assert.throws(() => new VisionTransformerDistilled(tiny, { globalPool: 'avg' }), (e: unknown) => e instanceof ArgumentError && /globalPool 'token'/.test(e.message));
+  const model = new VisionTransformer({ ...tiny, depth: 1 }, { numClasses: 3 });
+  assert.throws(() => model.forward(seededInput([3, 224, 224], 1)), (e: unknown) => e instanceof ShapeError && /expected pixels \[B, C, H, W\], got shape \[3, 224, 224\]/.test(e.message));
+  assert.throws(() => model.forward(seededInput([1, 3, 224, 192], 1)), (e: unknown) => e instanceof ShapeError && /224×192, expected the model's 224×224/.test(e.message));
+});
+
+test('resetClassifier: new head width, optional pooling change; distilled models reset both heads', () => {
+  const model = new VisionTransformer({ ...VIT_VARIANTS.vit_tiny_patch16_224, depth: 1 }, { numClasses: 3 });
+  model.resetClassifier(5, 'avg');
+  assert.equal(model.globalPool, 'avg');
+  const x = seededInput([1, 3, 224, 224], 1);
+  assert.deepEqual([...noGrad(() => model.forward(x)).shape], [1, 5]);
+  model.resetClassifier(0);
+  assert.deepEqual([...noGrad(() => model.forward(x)).shape], [1, 192]);
+  assert.ok(![...model.stateDict().keys()].some((k) => k.startsWith('head')), 'a removed head leaves no keys');
+  const distilled = new VisionTransformerDistilled({ ...VIT_VARIANTS.vit_tiny_patch16_224, depth: 1 }, { numClasses: 3 });
+  distilled.resetClassifier(7);
+  assert.deepEqual(distilled.forwardHeads(noGrad(() => distilled.forwardFeatures(x))).map((t) => [...t.shape]), [[1, 7], [1, 7]]);
+  assert.deepEqual([...distilled.stateDict().keys()].filter((k) => k.startsWith('head')), ['head.weight', 'head.bias', 'head_dist.weight', 'head_dist.bias']);
+});
+
+test("dropPathRate: timm's linear schedule over the blocks (none on block 0); dropout and drop path act only in training", () => {
+  const model = new VisionTransformer({ ...VIT_VARIANTS.vit_tiny_patch16_224, depth: 3 }, { numClasses: 3, dropPathRate: 0.2, dropRate: 0.5 });
+  assert.deepEqual([...model.blocks].map((b) => [b.dropPath1?.p ?? 0, b.dropPath2?.p ?? 0]), [[0, 0], [0.1, 0.1], [0.2, 0.2]]);
+  assert.equal(model.blocks.at(0).dropPath1, null, 'block 0 has no DropPath (timm: Identity)');
+  const x = seededInput([4, 3, 224, 224], 1);
+  noGrad(() => {
+    model.eval();
+    assertClose(model.forward(x), model.forward(x), 0, 'eval is deterministic');
+    model.train();
+    const a = model.forward(x).toArray() as Float32Array;
+    const b = model.forward(x).toArray() as Float32Array;
+    assert.ok(a.some((v, i) => v !== b[i]), 'training draws new masks');
+  });
 });
 
 test('torchvisionToTimm: a pure rename (input untouched, unknown keys kept, legacy mlp.linear_{1,2} accepted)', () => {
