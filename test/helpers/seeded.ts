@@ -27,15 +27,20 @@ function seededValue(name: string, t: Tensor, g: Generator): Tensor {
   return mul(randn(shape, { generator: g }), 1 / Math.sqrt(fanIn));
 }
 
-/** Overwrites every float parameter and buffer of `model` with seeded values (state-dict order). */
-export function seedStateDict(model: Module, seed: number): void {
+/** Overwrites every float tensor of a name → tensor list with seeded values, in list order. */
+export function seedTensors(entries: Iterable<[string, Tensor]>, seed: number): void {
   const g = new Generator(seed);
   noGrad(() => {
-    for (const [name, t] of model.stateDict()) {
+    for (const [name, t] of entries) {
       if (t.dtype !== 'float32' && t.dtype !== 'bfloat16') continue;
       t.copy_(seededValue(name, t, g));
     }
   });
+}
+
+/** Overwrites every float parameter and buffer of `model` with seeded values (state-dict order). */
+export function seedStateDict(model: Module, seed: number): void {
+  seedTensors(model.stateDict(), seed);
 }
 
 /** A seeded input batch of shape [n, c, h, w]. */
