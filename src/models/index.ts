@@ -5,12 +5,21 @@
  */
 import { registerModels, resolveModel, type CreateModelOptions, type ImageClassifier, type PretrainedCfg } from './registry.ts';
 import { RESNET_MODELS } from './resnet.ts';
+import { VIT_MODELS } from './vit.ts';
+import { DEIT_MODELS } from './deit.ts';
 
 registerModels(RESNET_MODELS);
+registerModels(VIT_MODELS);
+registerModels(DEIT_MODELS);
 
 export * from './registry.ts';
 export * from './constants.ts';
 export { ResNet, RESNET_VARIANTS, type ResNetConfig } from './resnet.ts';
+export {
+  VisionTransformer, VIT_VARIANTS, TORCHVISION_VIT_VARIANTS, torchvisionToTimm, resamplePosEmbedInStateDict, dropPathRates,
+  type VitConfig, type VitOptions, type VitGlobalPool,
+} from './vit.ts';
+export { VisionTransformerDistilled, DEIT_VARIANTS, type DeitConfig } from './deit.ts';
 
 /** A model with the pretrained config it was built for. */
 export type Model = ImageClassifier & { pretrainedCfg: PretrainedCfg; modelName: string };

@@ -1,0 +1,48 @@
+/** Mlp: the two-layer feed-forward block of ViT, Mixer and friends (timm `layers/mlp.py`, same names). */
+import type { Tensor } from '../../tensor/tensor.ts';
+import { Module } from '../module.ts';
+import { GELU } from '../layers/activation.ts';
+import type { UnaryModule } from '../layers/containers.ts';
+import { Dropout } from '../layers/dropout.ts';
+import { Linear } from '../layers/linear.ts';
+import type { FactoryOptions } from '../layers/common.ts';
+
+/** Options of Mlp. */
+export interface MlpOptions extends FactoryOptions {
+  /** Width of the hidden layer (default inFeatures). */
+  hiddenFeatures?: number;
+  /** Width of the output (default inFeatures). */
+  outFeatures?: number;
+  /** Builds the activation between the layers (default exact GELU). */
+  actLayer?: () => UnaryModule;
+  /** Biases on fc1 and fc2 (default true). */
+  bias?: boolean;
+  /** Dropout after the activation and after fc2, in training (default 0). */
+  drop?: number;
+}
+
+/** fc1 → act → drop1 → fc2 → drop2 over the last dim. Parameters: fc1.{weight,bias}, fc2.{weight,bias}. */
+export class Mlp extends Module {
+  readonly fc1: Linear;
+  readonly act: UnaryModule;
+  readonly drop1: Dropout;
+  readonly fc2: Linear;
+  readonly drop2: Dropout;
+
+  constructor(inFeatures: number, options: MlpOptions = {}) {
+    super();
+    const hidden = options.hiddenFeatures ?? inFeatures;
+    const out = options.outFeatures ?? inFeatures;
+    const layer = { bias: options.bias ?? true, dtype: options.dtype, generator: options.generator };
+    this.fc1 = this.module('fc1', new Linear(inFeatures, hidden, layer));
+    this.act = this.module('act', options.actLayer ? options.actLayer() : new GELU());
+    this.drop1 = this.module('drop1', new Dropout(options.drop ?? 0));
+    this.fc2 = this.module('fc2', new Linear(hidden, out, layer));
+    this.drop2 = this.module('drop2', new Dropout(options.drop ?? 0));
+  }
+
+  override forward(x: Tensor): Tensor {
+    x = this.drop1.forward(this.act.forward(this.fc1.forward(x)));
+    return this.drop2.forward(this.fc2.forward(x));
+  }
+}
