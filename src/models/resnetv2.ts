@@ -129,6 +129,8 @@ export class ResNetV2 extends Module {
   readonly numFeatures: number;
   /** Channels and stride of the stem and each stage's output. */
   readonly featureInfo: FeatureInfo[];
+  // Stride-2 steps from pixels to the output: stem conv, stem pool, then every stage but the first.
+  readonly #halvings: number;
 
   constructor(config: ResNetV2Config) {
     super();
@@ -157,6 +159,7 @@ export class ResNetV2 extends Module {
     });
     this.stages = this.module('stages', new Sequential(...stages));
     this.numFeatures = inCh;
+    this.#halvings = 2 + Math.max(0, config.layers.length - 1);
     this.initWeights(config.zeroInitLast ?? false);
   }
 
@@ -171,6 +174,15 @@ export class ResNetV2 extends Module {
       }
     }
     if (zeroInitLast) for (const m of all) if (m instanceof Bottleneck) zeros_(m.norm3.weight!);
+  }
+
+  /** Output grid [h, w] for an image of [h, w] pixels: each stride-2 step gives ceil(size / 2), with either padding. */
+  featureSize(imgSize: readonly [number, number]): [number, number] {
+    const reduce = (size: number) => {
+      for (let i = 0; i < this.#halvings; ++i) size = Math.ceil(size / 2);
+      return size;
+    };
+    return [reduce(imgSize[0]), reduce(imgSize[1])];
   }
 
   /** pixels [N, C, H, W] → features [N, numFeatures, H/r, W/r] (r = 16 for three stages; TF 'SAME' rounds up). */

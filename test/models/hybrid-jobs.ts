@@ -2,6 +2,8 @@
  * Seeds and shapes of the hybrid's extra reference runs (tools/reference/hybrid-fixtures.ts
  * writes them; test/models/hybrid.test.ts regenerates the same weights and inputs).
  */
+import { createVitHybrid, VIT_HYBRID_VARIANTS } from '../../src/models/vit-hybrid.ts';
+import type { VisionTransformer } from '../../src/models/vit.ts';
 
 /** The hybrid's ResNetV2 backbone alone: feature maps at small even and odd sizes (small inputs keep the 1024-channel maps small), one backward pass. */
 export const HYBRID_BACKBONE_JOB = {
@@ -25,13 +27,29 @@ export const HYBRID_BACKBONE_JOB = {
   backward: string;
 };
 
-/** The whole hybrid built for a non-native image size (timm's img_size=): 100 → a 7×7 token grid. */
-export const HYBRID_RESIZED_JOB = {
-  name: 'vit_base_r50_s16_224',
-  reference: 'vit_base_r50_s16_224',
-  imgSize: 100,
-  numClasses: 10,
-  seed: 11,
-  inputSeed: 12,
-  inputShape: [1, 3, 100, 100] as [number, number, number, number],
-};
+/** The whole hybrid off its native size, on seeded weights: both ways timm allows. */
+export interface HybridModelJob {
+  id: string;
+  name: string;
+  /** Built for this image size (timm's img_size=); pos_embed has that grid. */
+  imgSize?: number;
+  /** Built at the native size, resampling pos_embed to each input's grid (timm's dynamic_img_size=True). */
+  dynamicImgSize?: boolean;
+  numClasses: number;
+  seed: number;
+  inputSeed: number;
+  inputShape: [number, number, number, number];
+}
+
+export const HYBRID_MODEL_JOBS: HybridModelJob[] = [
+  // 100 px → 50 → 25 → 25 → 13 → 7: a 7×7 grid, odd sizes in every stage
+  { id: 'img100', name: 'vit_base_r50_s16_224', imgSize: 100, numClasses: 10, seed: 11, inputSeed: 12, inputShape: [2, 3, 100, 100] },
+  // 80×112 → a 5×7 grid on the 14×14 pos_embed, resampled per forward
+  { id: 'dynamic', name: 'vit_base_r50_s16_224', dynamicImgSize: true, numClasses: 10, seed: 13, inputSeed: 14, inputShape: [1, 3, 80, 112] },
+];
+
+/** The model a job runs, built as timm builds it for that job. */
+export function buildHybridForJob(job: HybridModelJob): VisionTransformer {
+  const config = VIT_HYBRID_VARIANTS[job.name as keyof typeof VIT_HYBRID_VARIANTS];
+  return createVitHybrid(config, { numClasses: job.numClasses, imgSize: job.imgSize, dynamicImgSize: job.dynamicImgSize });
+}

@@ -7,7 +7,8 @@
 - the hybrid's ResNetV2 backbone (timm vision_transformer_hybrid._resnetv2((3, 4, 9))) on
   seeded weights written by tools/reference/hybrid-fixtures.ts: feature maps at small even and
   odd input sizes, and the grads of a backward pass (input, first and last norm weights);
-- the whole hybrid built for a non-native image size (timm `img_size=`), on seeded weights.
+- the whole hybrid off its native size, on seeded weights: built for another size (timm's
+  `img_size=`) and resampling pos_embed per input (`dynamic_img_size=True`).
 
 Writes test/fixtures/models/hybrid-extra.safetensors. Needs a timm checkout on TIMM_PATH.
 Usage (through the runner): TIMM_PATH=... npx tsx tools/reference/hybrid-fixtures.ts
@@ -33,11 +34,11 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "m
 
 # name, class, (in, out, kernel), options, input shape [N, C, H, W]
 CONV_CASES = [
-    ("std_k3", "StdConv2d", (4, 6, 3), dict(), [2, 4, 9, 11]),
-    ("std_k3_s2_d2_bias", "StdConv2d", (4, 6, 3), dict(stride=2, dilation=2, bias=True, eps=1e-8), [2, 4, 13, 10]),
+    ("std_k3", "StdConv2d", (4, 6, 3), dict(), [2, 4, 7, 9]),
+    ("std_k3_s2_d2_bias", "StdConv2d", (4, 6, 3), dict(stride=2, dilation=2, bias=True, eps=1e-8), [1, 4, 13, 10]),
     ("std_k1_groups", "StdConv2d", (4, 6, 1), dict(groups=2, padding=1), [1, 4, 5, 6]),
-    ("same_k7_s2", "StdConv2dSame", (3, 8, 7), dict(stride=2, eps=1e-8), [2, 3, 11, 14]),
-    ("same_k3_s2_odd", "StdConv2dSame", (4, 6, 3), dict(stride=2, eps=1e-8), [2, 4, 9, 7]),
+    ("same_k7_s2", "StdConv2dSame", (3, 4, 7), dict(stride=2, eps=1e-8), [1, 3, 11, 14]),
+    ("same_k3_s2_odd", "StdConv2dSame", (4, 6, 3), dict(stride=2, eps=1e-8), [1, 4, 9, 7]),
     ("same_k3_s1", "StdConv2dSame", (4, 6, 3), dict(eps=1e-8), [1, 4, 6, 5]),
     ("same_k1_s2", "StdConv2dSame", (4, 6, 1), dict(stride=2, eps=1e-8), [1, 4, 7, 8]),
     ("same_k4_s1_even", "StdConv2dSame", (3, 5, 4), dict(eps=1e-8), [1, 3, 7, 6]),
@@ -117,12 +118,17 @@ def backbone_case(job, out):
 def hybrid_case(job, out):
     weights, _ = load_safetensors(job["weights"])
     inputs, _ = load_safetensors(job["inputs"])
-    model = timm.create_model(job["reference"], pretrained=False, img_size=job["imgSize"], num_classes=job["numClasses"])
+    kwargs = {"img_size": job["imgSize"]} if "imgSize" in job else {}
+    if job.get("dynamicImgSize"):
+        kwargs["dynamic_img_size"] = True
+    model = timm.create_model(job["name"], pretrained=False, num_classes=job["numClasses"], **kwargs)
     model.load_state_dict(weights, strict=True)
     model.eval()
+    x = inputs["pixel_values"]
     with torch.no_grad():
-        out["hybrid/logits"] = model(inputs["pixel_values"])
-        out["hybrid/pre_logits"] = model.forward_head(model.forward_features(inputs["pixel_values"]), pre_logits=True)
+        out[f"hybrid/{job['id']}/logits"] = model(x)
+        out[f"hybrid/{job['id']}/pre_logits"] = model.forward_head(model.forward_features(x), pre_logits=True)
+    return sum(p.numel() for p in model.parameters())
 
 
 def main():
@@ -141,9 +147,8 @@ def main():
     if "backbone" in jobs:
         meta["backbone_param_count"] = str(backbone_case(jobs["backbone"], out))
         meta["backbone"] = json.dumps({k: v for k, v in jobs["backbone"].items() if k not in ("weights", "inputs")})
-    if "hybrid" in jobs:
-        hybrid_case(jobs["hybrid"], out)
-        meta["hybrid"] = json.dumps({k: v for k, v in jobs["hybrid"].items() if k not in ("weights", "inputs")})
+    for job in jobs.get("hybrid", []):
+        meta[f"hybrid_{job['id']}_param_count"] = str(hybrid_case(job, out))
     save_safetensors(OUT, {k: v.detach().float() if v.is_floating_point() else v for k, v in out.items()}, meta)
     print(f"wrote {len(out)} tensors to {OUT}", file=sys.stderr)
 
