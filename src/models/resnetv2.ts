@@ -13,6 +13,7 @@
  * Checkpoint layout (timm): `stem.{conv,norm}`, `stages.{s}.blocks.{b}.{conv1,norm1,conv2,norm2,
  * conv3,norm3}` and, in block 0, `downsample.{conv,norm}`; every conv is bias-free.
  */
+import { ArgumentError } from '../errors.ts';
 import { Sequential } from '../nn/layers/containers.ts';
 import { MaxPool2dSame } from '../nn/layers/pool-same.ts';
 import { GroupNorm } from '../nn/layers/norm.ts';
@@ -135,6 +136,9 @@ export class ResNetV2 extends Module {
   constructor(config: ResNetV2Config) {
     super();
     const channels = config.channels ?? [256, 512, 1024, 2048];
+    if (config.layers.length === 0 || config.layers.length > channels.length) {
+      throw new ArgumentError(`ResNetV2: layers [${config.layers.join(', ')}] must name 1 to ${channels.length} stages (one per channels entry)`);
+    }
     const stemChannels = config.stemChannels ?? 64;
     const eps = config.convEps ?? 1e-8;
     const same = config.paddingSame ?? true;
