@@ -7,10 +7,12 @@ import { registerModels, resolveModel, type CreateModelOptions, type ImageClassi
 import { RESNET_MODELS } from './resnet.ts';
 import { VIT_MODELS } from './vit.ts';
 import { DEIT_MODELS } from './deit.ts';
+import { VIT_HYBRID_MODELS } from './vit-hybrid.ts';
 
 registerModels(RESNET_MODELS);
 registerModels(VIT_MODELS);
 registerModels(DEIT_MODELS);
+registerModels(VIT_HYBRID_MODELS);
 
 export * from './registry.ts';
 export * from './constants.ts';
@@ -20,6 +22,8 @@ export {
   type VitConfig, type VitOptions, type VitGlobalPool,
 } from './vit.ts';
 export { VisionTransformerDistilled, DEIT_VARIANTS, type DeitConfig } from './deit.ts';
+export { HybridEmbed, createVitHybrid, VIT_HYBRID_VARIANTS, type VitHybridConfig } from './vit-hybrid.ts';
+export { ResNetV2, type ResNetV2Config, type FeatureInfo } from './resnetv2.ts';
 
 /** A model with the pretrained config it was built for. */
 export type Model = ImageClassifier & { pretrainedCfg: PretrainedCfg; modelName: string };

@@ -11,3 +11,7 @@ export * from './layers/dropout.ts';
 export * from './layers/embedding.ts';
 export * from './layers/activation.ts';
 export * from './layers/attention.ts';
+export * from './layers/padding.ts';
+export * from './layers/std-conv.ts';
+export * from './layers/pool-same.ts';
+export * from './layers/norm-act.ts';

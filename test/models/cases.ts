@@ -57,4 +57,7 @@ export const MODEL_PARITY_CASES: ModelParityCase[] = [
   // step of 0.0156 at |logit| ≈ 2.1, so bf16 rounds both to 2.125 and its top-1 is a tie.
   imagenet('deit_base_distilled_patch16_224', 224, { inputSeed: 3 }),
   imagenet('deit_base_distilled_patch16_384', 384, { full: true, inputShape: [1, 3, 384, 384] }),
+  // R50+ViT-B/16 hybrid (timm), with a 1k head (timm's 224 weights have none; its default build is headless).
+  imagenet('vit_base_r50_s16_224'),
+  imagenet('vit_base_r50_s16_384', 384, { full: true, inputShape: [1, 3, 384, 384] }),
 ];
