@@ -121,10 +121,23 @@ function deitCfg(name: string, config: DeitConfig): PretrainedCfg {
   });
 }
 
+/** Parameter counts with the default head, as timm/torchvision report them (checked by test/models/registry.test.ts). */
+const DEIT_PARAM_COUNTS: Record<string, number> = {
+  deit_base_distilled_patch16_224: 87_338_192,
+  deit_base_distilled_patch16_384: 87_630_032,
+  deit_base_patch16_224: 86_567_656,
+  deit_base_patch16_384: 86_859_496,
+  deit_small_distilled_patch16_224: 22_436_432,
+  deit_small_patch16_224: 22_050_664,
+  deit_tiny_distilled_patch16_224: 5_910_800,
+  deit_tiny_patch16_224: 5_717_416,
+};
+
 /** Registry entries of the family. */
 export const DEIT_MODELS: ModelEntry[] = Object.entries(DEIT_VARIANTS).map(([name, config]: [string, DeitConfig]) => ({
   name,
   family: 'deit',
+  paramCount: DEIT_PARAM_COUNTS[name],
   create: (options) => (config.distilled ? new VisionTransformerDistilled(config, options) : new VisionTransformer(config, options)),
   pretrained: { fb_in1k: deitCfg(name, config) },
 }));

@@ -125,10 +125,17 @@ const VIT_HYBRID_WEIGHTS: Record<keyof typeof VIT_HYBRID_VARIANTS, Record<string
   vit_base_r50_s16_384: { orig_in21k_ft_in1k: hybridCfg('vit_base_r50_s16_384', 'orig_in21k_ft_in1k', 384) },
 };
 
+/** Parameter counts with the default head, as timm/torchvision report them (checked by test/models/registry.test.ts). */
+const HYBRID_PARAM_COUNTS: Record<string, number> = {
+  vit_base_r50_s16_224: 97_890_112,
+  vit_base_r50_s16_384: 98_950_952,
+};
+
 /** Registry entries of the family. */
 export const VIT_HYBRID_MODELS: ModelEntry[] = Object.entries(VIT_HYBRID_VARIANTS).map(([name, config]: [string, VitHybridConfig]) => ({
   name,
   family: 'vit-hybrid',
+  paramCount: HYBRID_PARAM_COUNTS[name],
   create: (options) => createVitHybrid(config, options),
   pretrained: VIT_HYBRID_WEIGHTS[name as keyof typeof VIT_HYBRID_VARIANTS],
 }));

@@ -351,17 +351,43 @@ export function torchvisionToTimm(sd: StateDict): StateDict {
   return out;
 }
 
+/** Parameter counts with the default head, as timm/torchvision report them (checked by test/models/registry.test.ts). */
+const VIT_PARAM_COUNTS: Record<string, number> = {
+  vit_b_16: 86_567_656,
+  vit_b_32: 88_224_232,
+  vit_base_patch16_224: 86_567_656,
+  vit_base_patch16_384: 86_859_496,
+  vit_base_patch32_224: 88_224_232,
+  vit_base_patch32_384: 88_297_192,
+  vit_h_14: 632_045_800,
+  vit_huge_patch14_224: 630_764_800,
+  vit_l_16: 304_326_632,
+  vit_l_32: 306_535_400,
+  vit_large_patch16_224: 304_326_632,
+  vit_large_patch16_384: 304_715_752,
+  vit_large_patch32_224: 305_510_400,
+  vit_large_patch32_384: 306_632_680,
+  vit_small_patch16_224: 22_050_664,
+  vit_small_patch16_384: 22_196_584,
+  vit_small_patch32_224: 22_878_952,
+  vit_small_patch32_384: 22_915_432,
+  vit_tiny_patch16_224: 5_717_416,
+  vit_tiny_patch16_384: 5_790_376,
+};
+
 /** Registry entries of the family: timm's ViTs and torchvision's (timm-structured, torchvision keys remapped). */
 export const VIT_MODELS: ModelEntry[] = [
   ...Object.entries(VIT_VARIANTS).map(([name, config]: [string, VitConfig]): ModelEntry => ({
     name,
     family: 'vit',
+    paramCount: VIT_PARAM_COUNTS[name],
     create: (options) => new VisionTransformer(config, options),
     pretrained: Object.fromEntries(VIT_WEIGHTS[name as VitName].map((tag) => [tag, vitCfg(`timm/${name}.${tag}`, config.imgSize ?? 224, VIT_TAGS[tag])])),
   })),
   ...Object.entries(TORCHVISION_VIT_VARIANTS).map(([name, config]: [string, VitConfig]): ModelEntry => ({
     name,
     family: 'vit',
+    paramCount: VIT_PARAM_COUNTS[name],
     create: (options) => new VisionTransformer(config, options),
     pretrained: TORCHVISION_WEIGHTS[name as keyof typeof TORCHVISION_VIT_VARIANTS],
     remappers: { torchvision: torchvisionToTimm },
