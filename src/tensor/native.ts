@@ -16,12 +16,13 @@ if (!found) {
   );
 }
 
-// OpenMP threads that spin while waiting for work starve everything else on a busy machine
-// (a small training loop ran 20× slower beside one other busy process). Sleeping costs a
-// wake-up per parallel region, negligible at our kernel sizes. libgomp reads this when the
-// addon loads it; an explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT from the user wins.
+// OpenMP threads that spin long while waiting for work starve everything else on a busy machine
+// (a small training loop ran 10× slower beside one other busy process with libgomp's default
+// spin), while threads that sleep at once wake too slowly for back-to-back kernels (matmul 2048³
+// lost 20%). A short spin keeps most of both. libgomp reads this when the addon loads it; an
+// explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT from the user wins.
 if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
-  process.env.OMP_WAIT_POLICY = 'passive';
+  process.env.GOMP_SPINCOUNT = '10000';
 }
 
 /** The native kernels; see native/index.d.ts. */
