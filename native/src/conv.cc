@@ -144,8 +144,9 @@ void AddOperand(Plan& plan, int arg, const memory::desc& user, const memory::des
   plan.operands.push_back(std::move(o));
 }
 
-// Runs the plan with data pointers in operand order.
-void Execute(const Plan& plan, const std::vector<void*>& data) {
+// Runs the plan with data pointers in operand order. `prepared` names an input operand whose
+// pointer is already in the primitive's layout (cached packed weights): it skips the reorder.
+void Execute(const Plan& plan, const std::vector<void*>& data, int prepared = -1) {
   dnnl::stream& s = Stream();
   std::unordered_map<int, memory> args;
   std::vector<std::pair<size_t, memory>> pendingOut;
@@ -153,6 +154,7 @@ void Execute(const Plan& plan, const std::vector<void*>& data) {
     const Operand& o = plan.operands[i];
     memory user(o.user, Engine(), data[i]);
     if (!o.reordered) { args.emplace(o.arg, user); continue; }
+    if (static_cast<int>(i) == prepared) { args.emplace(o.arg, memory(o.prim, Engine(), data[i])); continue; }
     memory inner(o.prim, Engine(), ScratchBuffer(static_cast<int>(i), o.prim.get_size()));
     if (o.input) o.re.execute(s, user, inner);
     else pendingOut.emplace_back(i, user);
@@ -226,25 +228,74 @@ struct Kind<true> {
 // The forward primitive desc; also the hint the backward primitives need.
 template <class K>
 typename K::Fwd::primitive_desc ForwardDesc(const memory::desc& src, const memory::desc& wei, const memory::desc* bias,
-                                            const memory::desc& dst, const ConvGeom& g, const dnnl::primitive_attr& attr) {
+                                            const memory::desc& dst, const ConvGeom& g, const dnnl::primitive_attr& attr,
+                                            bool inference = false) {
   using D = typename K::Fwd::desc;
-  const auto pk = dnnl::prop_kind::forward_training;
+  const auto pk = inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
   D d = bias ? D(pk, K::alg, src, wei, *bias, dst, g.stride, g.dilation, g.padL, g.padR)
              : D(pk, K::alg, src, wei, dst, g.stride, g.dilation, g.padL, g.padR);
   return typename K::Fwd::primitive_desc(d, attr, Engine());
 }
 
+// What the forward applies to the conv's output, in this order, as oneDNN post-ops:
+// y = act(conv * scale + shift + residual). scale/shift are per output channel (eval-mode
+// batch norm folded into the epilogue); residual has the output's shape.
+// With `accumulate`, the residual is the output's current contents (a sum post-op), which
+// oneDNN's brgemm kernels run faster than a full-tensor binary operand.
+struct Epilogue {
+  const View* scale = nullptr;
+  const View* shift = nullptr;
+  const View* residual = nullptr;
+  bool accumulate = false;
+  bool relu = false;
+  bool inference = false;
+
+  bool Empty() const { return !scale && !shift && !residual && !accumulate && !relu; }
+  std::string Key() const {
+    return std::string(scale ? "S" : "-") + (shift ? "T" : "-") + (residual ? "R" + ViewKey(*residual) : "-") + (accumulate ? "+" : "-") +
+           (relu ? "A" : "-") + (inference ? "I" : "-");
+  }
+};
+
+// A per-output-channel f32 vector as a binary post-op operand broadcast over [N, C, spatial...].
+memory::desc ChannelVectorDesc(const View& v, int ndim) {
+  Dims dims(ndim, 1), strides(ndim, 1);
+  dims[1] = v.shape[0];
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+dnnl::primitive_attr EpilogueAttr(const Epilogue& e, int ndim, const char* op) {
+  dnnl::primitive_attr attr = UserScratchpad();
+  if (e.Empty()) return attr;
+  dnnl::post_ops po;
+  if (e.scale) po.append_binary(dnnl::algorithm::binary_mul, ChannelVectorDesc(*e.scale, ndim));
+  if (e.shift) po.append_binary(dnnl::algorithm::binary_add, ChannelVectorDesc(*e.shift, ndim));
+  if (e.residual) po.append_binary(dnnl::algorithm::binary_add, e.residual->desc(op));
+  if (e.accumulate) po.append_sum(1.f);
+  if (e.relu) po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  attr.set_post_ops(po);
+  return attr;
+}
+
 template <class K>
-Plan MakeForward(const ConvViews& v, const View* bias, const ConvGeom& g, const char* op) {
+Plan MakeForward(const ConvViews& v, const View* bias, const Epilogue& e, const ConvGeom& g, const char* op) {
   memory::desc wUser = UserWeights(v.w, g, op);
   memory::desc bDesc = bias ? BiasDesc(*bias, op) : memory::desc();
   auto pd = ForwardDesc<K>(ActivationWant(v.x, op), AnyLike(wUser), bias ? &bDesc : nullptr, ActivationWant(v.y, op), g,
-                           UserScratchpad());
+                           EpilogueAttr(e, v.x.ndim(), op), e.inference);
+  if (e.accumulate && v.y.desc(op) != pd.dst_desc()) Fail("accumulate needs an output in the primitive's layout (channels-last)");
   Plan plan{typename K::Fwd(pd), pd.scratchpad_desc(), {}};
   AddOperand(plan, DNNL_ARG_SRC, v.x.desc(op), pd.src_desc(), true);
   AddOperand(plan, DNNL_ARG_WEIGHTS, wUser, pd.weights_desc(), true);
   if (bias) AddOperand(plan, DNNL_ARG_BIAS, bDesc, pd.bias_desc(), true);
   AddOperand(plan, DNNL_ARG_DST, v.y.desc(op), pd.dst_desc(), false);
+  const int nd = v.x.ndim();
+  int postOp = 0;
+  for (const View* operand : {e.scale, e.shift, e.residual}) {
+    if (!operand) continue;
+    const memory::desc d = operand == e.residual ? operand->desc(op) : ChannelVectorDesc(*operand, nd);
+    AddOperand(plan, DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, d, d, true);
+  }
   return plan;
 }
 
@@ -288,7 +339,48 @@ View ReadOptionalBias(const Napi::Value& value, const ConvViews& v, const char* 
   return b;
 }
 
-// convForward(x, weight, bias|null, out, stride, padL, padR, dilation, groups, transposed)
+// ---- packed weights -------------------------------------------------------------
+
+// A holder { buffer?: ArrayBuffer } keeps a weight reordered to a primitive's layout across calls
+// (the caller drops it when the weight changes). The buffer starts with the layout's desc, so a
+// primitive that wants another layout (a new input shape) repacks instead of misreading.
+constexpr size_t kPackHeader = (sizeof(dnnl_memory_desc_t) + 63) / 64 * 64;
+
+uint8_t* AlignedPayload(void* base) {
+  const uintptr_t p = reinterpret_cast<uintptr_t>(base) + kPackHeader;
+  return reinterpret_cast<uint8_t*>((p + 63) / 64 * 64);
+}
+
+void* PackedWeights(Napi::Object holder, const Operand& weights, void* userData) {
+  Napi::Env env = holder.Env();
+  Napi::Value cached = holder.Get("buffer");
+  if (cached.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = cached.As<Napi::ArrayBuffer>();
+    if (!ab.IsDetached() && ab.ByteLength() >= kPackHeader + 64 + weights.prim.get_size()) {
+      memory::desc stored;
+      std::memcpy(&stored.data, ab.Data(), sizeof(stored.data));
+      if (stored == weights.prim) return AlignedPayload(ab.Data());
+    }
+  }
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, kPackHeader + 64 + weights.prim.get_size());
+  std::memcpy(ab.Data(), &weights.prim.data, sizeof(weights.prim.data));
+  uint8_t* payload = AlignedPayload(ab.Data());
+  dnnl::stream& s = Stream();
+  memory from(weights.user, Engine(), userData), to(weights.prim, Engine(), payload);
+  weights.re.execute(s, from, to);
+  s.wait();
+  holder.Set("buffer", ab);
+  return payload;
+}
+
+View ReadChannelVector(const Napi::Value& value, const char* op, int64_t channels, const char* what) {
+  View v = ReadBias(value, op, channels, what);
+  if (v.dtype != DType::F32) Fail(std::string(what) + " must be float32");
+  return v;
+}
+
+// convForward(x, weight, bias|null, out, stride, padL, padR, dilation, groups, transposed,
+//             scale|null, shift|null, residual|null, relu, accumulate, inference, packedWeights|null)
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   const char* op = "convForward";
   ConvViews v{ReadView(info[0], op, "x"), ReadView(info[1], op, "weight"), ReadView(info[3], op, "out")};
@@ -297,14 +389,36 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   const bool hasBias = !IsNullish(info[2]);
   View bias = hasBias ? ReadOptionalBias(info[2], v, op, "bias") : View();
   const View* b = hasBias ? &bias : nullptr;
-  const std::string key = "convF|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(v.y);
+  const int64_t outC = v.y.shape[1];
+  View scale, shift, residual;
+  Epilogue e;
+  if (info.Length() > 10 && !IsNullish(info[10])) { scale = ReadChannelVector(info[10], op, outC, "scale"); e.scale = &scale; }
+  if (info.Length() > 11 && !IsNullish(info[11])) { shift = ReadChannelVector(info[11], op, outC, "shift"); e.shift = &shift; }
+  if (info.Length() > 12 && !IsNullish(info[12])) {
+    residual = ReadView(info[12], op, "residual");
+    if (residual.shape != v.y.shape || residual.dtype != v.y.dtype) Fail("residual must have the output's shape and dtype, got " + DimsKey(residual.shape));
+    e.residual = &residual;
+  }
+  e.relu = info.Length() > 13 && info[13].ToBoolean().Value();
+  e.accumulate = info.Length() > 14 && info[14].ToBoolean().Value();
+  e.inference = info.Length() > 15 && info[15].ToBoolean().Value();
+  if (!e.Empty() && g.transposed) Fail("an epilogue is only supported on plain convolution");
+  const std::string key = "convF|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(v.y) + e.Key();
   const Plan& plan = CachedPrimitive<Plan>(key, [&]() {
-    return g.transposed ? MakeForward<Kind<true>>(v, b, g, op) : MakeForward<Kind<false>>(v, b, g, op);
+    return g.transposed ? MakeForward<Kind<true>>(v, b, e, g, op) : MakeForward<Kind<false>>(v, b, e, g, op);
   });
   std::vector<void*> data{v.x.data(), v.w.data()};
   if (hasBias) data.push_back(bias.data());
   data.push_back(v.y.data());
-  Execute(plan, data);
+  for (const View* operand : {e.scale, e.shift, e.residual})
+    if (operand) data.push_back(operand->data());
+  const bool packable = info.Length() > 16 && info[16].IsObject() && plan.operands[1].reordered;
+  if (!packable) {
+    Execute(plan, data);
+    return info.Env().Undefined();
+  }
+  data[1] = PackedWeights(info[16].As<Napi::Object>(), plan.operands[1], v.w.data());
+  Execute(plan, data, 1);
   return info.Env().Undefined();
 }
 

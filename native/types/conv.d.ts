@@ -8,11 +8,21 @@ import type { NativeTensor } from './core.d.ts';
  * be negative down to 1 - stride); dilation is torch's (1 = none).
  */
 export interface NativeConv {
-  /** out = conv(x, weight) + bias (bias [O] contiguous, or null); transposed runs a deconvolution. */
+  /**
+   * out = act((conv(x, weight) + bias) * scale + shift + residual) (bias [O] contiguous, or null);
+   * transposed runs a deconvolution. The epilogue (scale, shift: contiguous f32 [O]; residual: the
+   * output's shape and dtype; relu) runs inside the conv as oneDNN post-ops, plain conv only.
+   * `accumulate` adds out's current contents in the residual's place (out must be channels-last);
+   * `inference` builds the primitive for inference (no backward will follow). `packedWeights`
+   * keeps the weight reordered to the kernel's layout in `buffer` across calls; drop it when the
+   * weight's values change.
+   */
   convForward(
     x: NativeTensor, weight: NativeTensor, bias: NativeTensor | null, out: NativeTensor,
     stride: readonly number[], padLeft: readonly number[], padRight: readonly number[], dilation: readonly number[],
     groups: number, transposed: boolean,
+    scale?: NativeTensor | null, shift?: NativeTensor | null, residual?: NativeTensor | null, relu?: boolean,
+    accumulate?: boolean, inference?: boolean, packedWeights?: { buffer?: ArrayBuffer } | null,
   ): void;
   /** gradIn = the grad of convForward's x for the output grad gradOut. */
   convBackwardData(

@@ -12,8 +12,9 @@ import { Linear } from '../nn/layers/linear.ts';
 import { Sequential } from '../nn/layers/containers.ts';
 import { Module } from '../nn/module.ts';
 import { kaimingNormal_, ones_, zeros_ } from '../nn/init.ts';
-import { add } from '../tensor/ops/elementwise.ts';
-import { relu, dropout } from '../tensor/ops/activation.ts';
+import { convBnAct } from '../nn/layers/conv-bn-act.ts';
+import { dropout } from '../tensor/ops/activation.ts';
+import { toChannelsLast } from '../tensor/ops/spatial.ts';
 import { maxPool2d } from '../tensor/ops/pool.ts';
 import { mean } from '../tensor/ops/reduce.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -34,6 +35,13 @@ function convBn(inCh: number, outCh: number, kernel: number, stride: number): [C
 /** Shortcut projection: 1×1 conv (strided) + BN, used when shape changes. */
 function downsample(inCh: number, outCh: number, stride: number): Sequential {
   return new Sequential(new Conv2d(inCh, outCh, 1, { stride, bias: false }), new BatchNorm2d(outCh));
+}
+
+// The identity, or the 1×1 projection + BN when the block changes shape.
+function shortcut(downsample: Sequential | null, x: Tensor): Tensor {
+  if (!downsample) return x;
+  const [conv, bn] = downsample.children() as [Conv2d, BatchNorm2d];
+  return convBnAct(conv, bn, x);
 }
 
 /** Two 3×3 convs (ResNet-18/34). */
@@ -57,10 +65,8 @@ class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = relu(this.bn1.forward(this.conv1.forward(x)));
-    out = this.bn2.forward(this.conv2.forward(out));
-    const shortcut = this.downsample ? this.downsample.forward(x) : x;
-    return relu(add(out, shortcut));
+    const out = convBnAct(this.conv1, this.bn1, x, { relu: true });
+    return convBnAct(this.conv2, this.bn2, out, { residual: shortcut(this.downsample, x), relu: true });
   }
 
   /** The BN whose γ starts at zero so each block begins as the identity (timm's zero_init_last). */
@@ -96,11 +102,9 @@ class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = relu(this.bn1.forward(this.conv1.forward(x)));
-    out = relu(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
-    const shortcut = this.downsample ? this.downsample.forward(x) : x;
-    return relu(add(out, shortcut));
+    let out = convBnAct(this.conv1, this.bn1, x, { relu: true });
+    out = convBnAct(this.conv2, this.bn2, out, { relu: true });
+    return convBnAct(this.conv3, this.bn3, out, { residual: shortcut(this.downsample, x), relu: true });
   }
 
   lastNorm(): BatchNorm2d {
@@ -155,9 +159,11 @@ export class ResNet extends Module implements ImageClassifier {
   }
 
   forwardFeatures(x: Tensor): Tensor {
-    x = maxPool2d(relu(this.bn1.forward(this.conv1.forward(x))), { kernelSize: 3, stride: 2, padding: 1 });
+    // Channels-last end to end: oneDNN's convolutions then run without layout reorders.
+    x = convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true });
+    x = maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
     for (const stage of this.stages) x = stage.forward(x);
-    return x; // (N, C, H/32, W/32)
+    return x; // (N, C, H/32, W/32), channels-last
   }
 
   forwardHead(x: Tensor, options: { preLogits?: boolean } = {}): Tensor {

@@ -15,3 +15,4 @@ export * from './layers/padding.ts';
 export * from './layers/std-conv.ts';
 export * from './layers/pool-same.ts';
 export * from './layers/norm-act.ts';
+export * from './layers/conv-bn-act.ts';

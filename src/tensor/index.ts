@@ -15,5 +15,6 @@ export * from './ops/pool.ts';
 export * from './ops/norm.ts';
 export * from './ops/attention.ts';
 export * from './ops/resample.ts';
+export { toChannelsLast, isChannelsLast } from './ops/spatial.ts';
 export { native } from './native.ts';
 export { profile, startProfile, isProfiling, Profiler, ProfileReport, type OpStat, type ProfileOptions } from './profiler.ts';

@@ -27,6 +27,8 @@ export class Storage {
   buffer: ArrayBuffer;
   readonly nbytes: number;
   disposed = false;
+  /** Counts in-place writes (copy_, fill_), so values derived from the data (packed conv weights) know when to refresh. */
+  version = 0;
 
   constructor(nbytes: number) {
     this.nbytes = nbytes;

@@ -9,7 +9,21 @@ const conv = (f: Conv): OpFn => ([x, w, b], k) => f(x, w, b ?? null, k);
 const pool = (f: Pool): OpFn => ([x], k) => f(x, k);
 const adaptive = (f: (x: T.Tensor, size: T.SpatialArg) => T.Tensor): OpFn => ([x], k) => f(x, k.outputSize);
 
+// The recorded composition (inputs require grad) and the fused kernel (no grad) on the same values.
+const epilogue: OpFn = (inputs, k) => {
+  const { slots, relu, ...geometry } = k;
+  const run = (a: T.Tensor[]) =>
+    T.conv2dEpilogue(a[0], a[1], a[2], geometry, {
+      scale: slots.scale === undefined ? null : a[slots.scale],
+      shift: slots.shift === undefined ? null : a[slots.shift],
+      residual: slots.residual === undefined ? null : a[slots.residual],
+      relu,
+    });
+  return [run(inputs), T.noGrad(() => run(inputs.map((t) => t.detach())))];
+};
+
 const table: Record<string, OpFn> = {
+  conv2dEpilogue: epilogue,
   conv1d: conv(T.conv1d),
   conv2d: conv(T.conv2d),
   conv3d: conv(T.conv3d),

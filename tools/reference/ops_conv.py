@@ -138,6 +138,44 @@ adaptive("adaptive2d_channels_last", "adaptiveAvgPool2d", Input([2, 6, 6, 3], pe
 adaptive("adaptive2d_strided", "adaptiveAvgPool2d", Input([1, 2, 7, 5], permute=[0, 1, 3, 2]), [3, 3])
 adaptive("adaptive3d_uneven", "adaptiveAvgPool3d", Input([1, 2, 5, 6, 7]), [2, 3, 4])
 
+
+def epilogue(name, x, w, scale=True, shift=True, residual=True, relu=True, bf16=False, **kw):
+    """conv2dEpilogue: relu(conv2d(x, w, b) * scale + shift + residual); two outputs, as the TypeScript
+    side returns the recorded composition and the fused no-grad kernel."""
+    tk = torch_kwargs(kw)
+    shape = [w.shape[i] for i in w.permute] if w.permute else w.shape
+    out_ch = shape[0]
+    ref = F.conv2d(torch.zeros([1] + list((x.shape[i] for i in x.permute) if x.permute else x.shape)[1:]),
+                   torch.zeros(list(shape)), **tk).shape
+    n = (x.shape[x.permute[0]] if x.permute else x.shape[0])
+    ins = [x, w, Input([out_ch])]
+    slots = {}
+    for key, on, spec in (("scale", scale, Input([out_ch])), ("shift", shift, Input([out_ch])),
+                          ("residual", residual, Input([n] + list(ref[1:])))):
+        if on:
+            slots[key] = len(ins)
+            ins.append(spec)
+
+    def fn(*a):
+        y = F.conv2d(a[0], a[1], a[2], **tk)
+        if scale:
+            y = y * a[slots["scale"]].reshape(1, -1, 1, 1)
+        if shift:
+            y = y + a[slots["shift"]].reshape(1, -1, 1, 1)
+        if residual:
+            y = y + a[slots["residual"]]
+        y = F.relu(y) if relu else y
+        return y, y
+    cases.append(Case(name, "conv2dEpilogue", ins, fn, kwargs={**kw, "slots": slots, "relu": relu}, bf16=bf16))
+
+
+epilogue("epilogue_full", Input([2, 4, 7, 7]), Input([6, 4, 3, 3]), padding=1, bf16=True)
+epilogue("epilogue_channels_last", Input([2, 7, 7, 4], permute=[0, 3, 1, 2]), Input([6, 4, 3, 3]), padding=1, bf16=True)
+epilogue("epilogue_channels_last_strided", Input([2, 8, 8, 5], permute=[0, 3, 1, 2]), Input([8, 5, 1, 1]), stride=2)
+epilogue("epilogue_affine_only", Input([1, 3, 6, 5]), Input([4, 3, 3, 3]), residual=False, relu=False)
+epilogue("epilogue_residual_relu", Input([2, 5, 6, 3], permute=[0, 3, 1, 2]), Input([4, 3, 3, 3]), scale=False, shift=False, padding=1)
+epilogue("epilogue_grouped_dilated", Input([1, 4, 9, 9]), Input([4, 2, 3, 3]), groups=2, dilation=2, padding=2)
+
 if __name__ == "__main__":
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     run_cases(os.path.join(root, "test", "fixtures", "ops", "conv.safetensors"), cases, "tools/reference/ops_conv.py", seed=3)

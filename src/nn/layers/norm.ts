@@ -4,7 +4,8 @@
  */
 import { ArgumentError, ShapeError } from '../../errors.ts';
 import { ones, scalarTensor, zeros } from '../../tensor/creation.ts';
-import { add } from '../../tensor/ops/elementwise.ts';
+import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
+import { neg, rsqrt } from '../../tensor/ops/unary.ts';
 import { batchNorm, groupNorm, layerNorm } from '../../tensor/ops/norm.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { ones_, zeros_ } from '../init.ts';
@@ -106,6 +107,19 @@ export abstract class BatchNormNd extends Module {
     return batchNorm(x, updateStats ? this.runningMean : null, updateStats ? this.runningVar : null, this.weight, this.bias, {
       training: useBatchStats, momentum: factor, eps: this.eps,
     });
+  }
+
+  /**
+   * The per-channel affine y = x·scale + shift this norm applies in eval mode (f32, recorded by
+   * autograd), for folding into a preceding conv; null when it normalizes with batch statistics.
+   */
+  evalAffine(): { scale: Tensor; shift: Tensor } | null {
+    if (this.training || !this.runningMean || !this.runningVar) return null;
+    let scale = rsqrt(add(cast(this.runningVar, 'float32'), this.eps));
+    if (this.weight) scale = mul(scale, this.weight);
+    let shift = neg(mul(cast(this.runningMean, 'float32'), scale));
+    if (this.bias) shift = add(shift, this.bias);
+    return { scale, shift };
   }
 
   override extraRepr(): string {

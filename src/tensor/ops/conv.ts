@@ -4,12 +4,13 @@
  * Inputs may be row-major or channels-last; the output (and the input grad) keep that layout.
  */
 import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
-import { record } from '../autograd.ts';
+import { needsGrad, record } from '../autograd.ts';
 import { zerosLike } from '../creation.ts';
 import { isFloating } from '../dtype.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
-import { add } from './elementwise.ts';
+import { relu } from './activation.ts';
+import { add, cast, mul } from './elementwise.ts';
 import { sum } from './reduce.ts';
 import { contiguous, copyInto, pad, reshape, squeeze, unsqueeze } from './shape.ts';
 import { emptyActivation, isChannelsLast, spatialList, withLayout, type SpatialArg } from './spatial.ts';
@@ -32,6 +33,18 @@ export interface ConvTransposeOptions {
   outputPadding?: SpatialArg;
   dilation?: SpatialArg;
   groups?: number;
+}
+
+/**
+ * What runs on a convolution's output inside the same kernel: y = act(y * scale + shift + residual).
+ * scale and shift are per output channel (an eval-mode batch norm folded in), residual has the
+ * output's shape (a skip connection).
+ */
+export interface ConvEpilogue {
+  scale?: Tensor | null;
+  shift?: Tensor | null;
+  residual?: Tensor | null;
+  relu?: boolean;
 }
 
 // What the kernels take: per-dim stride, left/right padding and dilation (torch's, 1 = none).
@@ -79,7 +92,58 @@ function kernelReady(t: Tensor): Tensor {
 }
 
 // The conv op proper: x [N, C, ...] (weight in torch's layout for `g.transposed`) -> outShape.
-function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[]): Tensor {
+// The epilogue composed from recorded ops, for when a gradient must flow through it.
+function composeEpilogue(y: Tensor, e: ConvEpilogue): Tensor {
+  const perChannel = [1, y.shape[1], ...y.shape.slice(2).map(() => 1)];
+  if (e.scale) y = mul(y, reshape(e.scale, perChannel));
+  if (e.shift) y = add(y, reshape(e.shift, perChannel));
+  if (e.residual) y = add(y, e.residual);
+  return e.relu ? relu(y) : y;
+}
+
+// Weights reordered to the fused kernel's layout, per weight tensor, valid while its storage and
+// that storage's write count are the ones seen when packing (an optimizer step or load refreshes it).
+interface PackedWeights {
+  storage: Tensor['storage'];
+  version: number;
+  holder: { buffer?: ArrayBuffer };
+}
+const packedWeights = new WeakMap<Tensor, PackedWeights>();
+
+function packedWeightsOf(weight: Tensor): { buffer?: ArrayBuffer } {
+  const entry = packedWeights.get(weight);
+  if (entry && entry.storage === weight.storage && entry.version === weight.storage.version) return entry.holder;
+  const fresh = { storage: weight.storage, version: weight.storage.version, holder: {} };
+  packedWeights.set(weight, fresh);
+  return fresh.holder;
+}
+
+// Runs conv + epilogue as one oneDNN primitive; nothing is recorded (the caller checked no grad is
+// needed). A channels-last output takes the residual as its initial contents (oneDNN's sum post-op).
+function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], e: ConvEpilogue): Tensor {
+  const channelsLast = isChannelsLast(x);
+  const out = emptyActivation(outShape, x.dtype, channelsLast);
+  const channelVector = (t: Tensor | null | undefined) => (t ? contiguous(cast(t.detach(), 'float32')) : null);
+  const accumulate = channelsLast && !!e.residual;
+  if (accumulate) native.copy(e.residual!.detach(), out);
+  const residual = e.residual && !accumulate ? kernelReady(e.residual.detach()) : null;
+  native.convForward(
+    kernelReady(x.detach()), kernelReady(weight.detach()), bias ? contiguous(bias.detach()) : null, out,
+    g.stride, g.padL, g.padR, g.dilation, g.groups, false,
+    channelVector(e.scale), channelVector(e.shift), residual, e.relu ?? false, accumulate, true,
+    packedWeightsOf(weight),
+  );
+  return out;
+}
+
+function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], epilogue?: ConvEpilogue): Tensor {
+  if (epilogue) {
+    const fusable = outShape.every((s) => s > 0) && x.numel > 0 && weight.numel > 0 && !g.transposed;
+    if (fusable && !needsGrad(x, weight, bias, epilogue.scale, epilogue.shift, epilogue.residual)) {
+      return fusedConv(x, weight, bias, g, outShape, epilogue);
+    }
+    return composeEpilogue(convCore(op, x, weight, bias, g, outShape), epilogue);
+  }
   const channelsLast = isChannelsLast(x);
   const xd = kernelReady(x.detach());
   const wd = kernelReady(weight.detach());
@@ -114,7 +178,9 @@ function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g:
   });
 }
 
-function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions = {}): Tensor {
+function convNd(
+  op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions = {}, epilogue?: ConvEpilogue,
+): Tensor {
   const { xb, unbatched } = checkOperands(op, nd, x, weight, bias);
   const groups = checkGroups(op, options.groups ?? 1);
   const stride = spatialList(op, 'stride', options.stride ?? 1, nd, 1);
@@ -151,8 +217,26 @@ function convNd(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor 
     throw new ShapeError(`${op}: input spatial size ${fmt(size)} padded to ${fmt(padded)} is smaller than the (dilated) kernel ${fmt(span)}`);
   }
   const outSize = padded.map((p, i) => Math.floor((p - span[i]) / stride[i]) + 1);
-  const out = convCore(op, xb, weight, bias ?? null, { stride, padL, padR, dilation, groups, transposed: false }, [N, O, ...outSize]);
+  if (epilogue) checkEpilogue(op, epilogue, [N, O, ...outSize], unbatched);
+  const batchedEpilogue = epilogue?.residual && unbatched ? { ...epilogue, residual: unsqueeze(epilogue.residual, 0) } : epilogue;
+  const geometry: Geometry = { stride, padL, padR, dilation, groups, transposed: false };
+  const out = convCore(op, xb, weight, bias ?? null, geometry, [N, O, ...outSize], batchedEpilogue);
   return unbatched ? squeeze(out, 0) : out;
+}
+
+function checkEpilogue(op: string, e: ConvEpilogue, outShape: number[], unbatched: boolean): void {
+  checkBias(op, e.scale, outShape[1]);
+  checkBias(op, e.shift, outShape[1]);
+  for (const t of [e.scale, e.shift, e.residual]) {
+    t?.assertAlive(op);
+    if (t && !isFloating(t.dtype)) throw new DTypeError(`${op}: epilogue tensors must be float, got ${t.dtype}`);
+  }
+  if (e.residual) {
+    const expected = unbatched ? outShape.slice(1) : outShape;
+    if (e.residual.ndim !== expected.length || e.residual.shape.some((d, i) => d !== expected[i])) {
+      throw new ShapeError(`${op}: residual has shape ${fmt(e.residual.shape)}, expected the output's ${fmt(expected)}`);
+    }
+  }
 }
 
 function convTransposeNd(
@@ -213,6 +297,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?
 export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions): Tensor {
   return convNd('conv3d', 3, x, weight, bias, options);
 }
+/**
+ * conv2d followed by `act(y * scale + shift + residual)`, run as one kernel when no gradient is
+ * needed (eval-mode conv + batch norm + skip + ReLU); with gradients, the same ops recorded one by one.
+ */
+export function conv2dEpilogue(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions, epilogue: ConvEpilogue): Tensor {
+  return convNd('conv2d', 2, x, weight, bias, options, epilogue);
+}
+
 /** x [N, C, L], weight [C, O/groups, k]. */
 export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions): Tensor {
   return convTransposeNd('convTranspose1d', 1, x, weight, bias, options);

@@ -279,6 +279,7 @@ export function copyInto(dst: Tensor, src: Tensor): void {
   src.assertAlive('copy_');
   const s = shapeEquals(src.shape, dst.shape) ? src : expand(src, dst.shape);
   native.copy(s, dst);
+  dst.storage.version++;
 }
 
 /** Fills dst in place with a value; not recorded. */
@@ -286,6 +287,7 @@ export function fillInto(dst: Tensor, value: number): void {
   dst.assertAlive('fill_');
   if (dst.isContiguous()) native.fill(dst, value);
   else native.copy(expand(scalarTensor(value, dst.dtype), dst.shape), dst);
+  dst.storage.version++;
 }
 
 /** cat: joins tensors along an existing dim. */

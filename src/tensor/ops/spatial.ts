@@ -6,6 +6,7 @@
  */
 import { ArgumentError } from '../../errors.ts';
 import type { DType } from '../dtype.ts';
+import { record } from '../autograd.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
 import { permute } from './shape.ts';
@@ -60,4 +61,18 @@ export function withLayout(t: Tensor, channelsLast: boolean): Tensor {
   const out = emptyActivation(t.shape, t.dtype, channelsLast);
   native.copy(t, out);
   return out;
+}
+
+/**
+ * x laid out channels-last ([N, C, ...spatial] with C innermost; torch's
+ * `contiguous(memory_format=channels_last)`), recorded by autograd; x itself when it already is.
+ * Convolutions, norms and pools keep the layout, and oneDNN runs it without reorders.
+ */
+export function toChannelsLast(x: Tensor): Tensor {
+  x.assertAlive('toChannelsLast');
+  if (x.ndim < 3) throw new ArgumentError(`toChannelsLast: expected an [N, C, ...spatial] tensor, got shape ${fmt(x.shape)}`);
+  if (isChannelsLast(x)) return x;
+  const out = emptyActivation(x.shape, x.dtype, true);
+  native.copy(x, out);
+  return record(out, 'toChannelsLast', [x], (grad) => [grad]);
 }
