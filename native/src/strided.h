@@ -4,13 +4,17 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <vector>
 
 #include "common.h"
 
 namespace tsv {
 
-// Views' dims after dropping size-1 dims and merging dims that are contiguous with each other
-// in every view, so the innermost loop runs as long as possible.
+// Views' dims after dropping size-1 dims, ordering the rest by the last view's (the output's)
+// strides, outermost first, and merging dims that are contiguous with each other in every
+// view, so the innermost loop runs as long as possible and writes the output in memory order
+// (a channels-last copy is one memcpy, not a walk with stride C).
 template <size_t K>
 struct StridedLayout {
   Dims shape;
@@ -22,9 +26,13 @@ struct StridedLayout {
 template <size_t K>
 StridedLayout<K> CollapseDims(const Dims& shape, const std::array<const Dims*, K>& strides) {
   StridedLayout<K> out;
-  for (size_t i = 0; i < shape.size(); ++i) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] != 1) order.push_back(i);
+  const Dims& outStrides = *strides[K - 1];
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::abs(outStrides[a]) > std::abs(outStrides[b]); });
+  for (size_t i : order) {
     const int64_t n = shape[i];
-    if (n == 1) continue;
     bool merge = !out.shape.empty();
     for (size_t k = 0; k < K && merge; ++k) merge = out.strides[k].back() == (*strides[k])[i] * n;
     if (merge) {
