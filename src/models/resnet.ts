@@ -37,11 +37,13 @@ function downsample(inCh: number, outCh: number, stride: number): Sequential {
   return new Sequential(new Conv2d(inCh, outCh, 1, { stride, bias: false }), new BatchNorm2d(outCh));
 }
 
-// The identity, or the 1×1 projection + BN when the block changes shape.
-function shortcut(downsample: Sequential | null, x: Tensor): Tensor {
-  if (!downsample) return x;
+// The identity, or the 1×1 projection + BN when the block changes shape. The projection is the
+// block's own tensor, so the last conv may overwrite it; the identity only when the caller says
+// the block input is dead after the block (ResNet.forwardFeatures' intermediates).
+function shortcut(downsample: Sequential | null, x: Tensor, inputDead: boolean): { residual: Tensor; overwriteResidual: boolean } {
+  if (!downsample) return { residual: x, overwriteResidual: inputDead };
   const [conv, bn] = downsample.children() as [Conv2d, BatchNorm2d];
-  return convBnAct(conv, bn, x);
+  return { residual: convBnAct(conv, bn, x), overwriteResidual: true };
 }
 
 /** Two 3×3 convs (ResNet-18/34). */
@@ -64,9 +66,10 @@ class BasicBlock extends Module {
     this.downsample = stride !== 1 || inCh !== planes ? this.module('downsample', downsample(inCh, planes, stride)) : null;
   }
 
-  forward(x: Tensor): Tensor {
+  /** `inputDead`: x is not read after this block, so it may be overwritten. */
+  forward(x: Tensor, inputDead = false): Tensor {
     const out = convBnAct(this.conv1, this.bn1, x, { relu: true });
-    return convBnAct(this.conv2, this.bn2, out, { residual: shortcut(this.downsample, x), relu: true });
+    return convBnAct(this.conv2, this.bn2, out, { ...shortcut(this.downsample, x, inputDead), relu: true });
   }
 
   /** The BN whose γ starts at zero so each block begins as the identity (timm's zero_init_last). */
@@ -101,10 +104,11 @@ class Bottleneck extends Module {
     this.downsample = stride !== 1 || inCh !== outCh ? this.module('downsample', downsample(inCh, outCh, stride)) : null;
   }
 
-  forward(x: Tensor): Tensor {
+  /** `inputDead`: x is not read after this block, so it may be overwritten. */
+  forward(x: Tensor, inputDead = false): Tensor {
     let out = convBnAct(this.conv1, this.bn1, x, { relu: true });
     out = convBnAct(this.conv2, this.bn2, out, { relu: true });
-    return convBnAct(this.conv3, this.bn3, out, { residual: shortcut(this.downsample, x), relu: true });
+    return convBnAct(this.conv3, this.bn3, out, { ...shortcut(this.downsample, x, inputDead), relu: true });
   }
 
   lastNorm(): BatchNorm2d {
@@ -162,7 +166,8 @@ export class ResNet extends Module implements ImageClassifier {
     // Channels-last end to end: oneDNN's convolutions then run without layout reorders.
     x = convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true });
     x = maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
-    for (const stage of this.stages) x = stage.forward(x);
+    // Every block input here is an intermediate of this pass, dead once its block has run.
+    for (const stage of this.stages) for (const block of stage.children() as Block[]) x = block.forward(x, true);
     return x; // (N, C, H/32, W/32), channels-last
   }
 

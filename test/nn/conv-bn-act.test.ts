@@ -94,3 +94,20 @@ test('toChannelsLast lays out [N, C, ...] with C innermost, passes grads through
   assertClose(x.grad!, T.full([2, 3, 4, 5], 3), 0, 'grad');
   assert.throws(() => T.toChannelsLast(T.ones([3, 4])), /toChannelsLast: expected an \[N, C, \.\.\.spatial\] tensor, got shape \[3, 4\]/);
 });
+
+test('overwriteResidual: the fused kernel writes over a channels-last residual; the recorded path leaves it alone', () => {
+  const { conv, bn, x, residual } = unit(6);
+  conv.eval();
+  bn.eval();
+  const ref = T.noGrad(() => unfused(conv, bn, x, residual));
+  const dead = T.toChannelsLast(residual.clone());
+  const y = T.noGrad(() => nn.convBnAct(conv, bn, T.toChannelsLast(x), { residual: dead, relu: true, overwriteResidual: true }));
+  assert.equal(y.storage, dead.storage, 'output reuses the residual storage');
+  assertClose(y, ref, F32_TOL, 'values');
+  const kept = T.toChannelsLast(residual.clone());
+  const xg = T.toChannelsLast(x).detach().requiresGrad_(true);
+  const yg = nn.convBnAct(conv, bn, xg, { residual: kept, relu: true, overwriteResidual: true });
+  assert.notEqual(yg.storage, kept.storage);
+  assertClose(kept, residual, 0, 'residual untouched when recording');
+  assertClose(yg, ref, F32_TOL, 'recorded values');
+});

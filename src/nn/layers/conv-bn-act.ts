@@ -16,6 +16,8 @@ import type { BatchNorm2d } from './norm.ts';
 export interface ConvBnActOptions {
   residual?: Tensor | null;
   relu?: boolean;
+  /** The residual is dead after this call: the fused kernel may write its output over it. */
+  overwriteResidual?: boolean;
 }
 
 /** act(bn(conv(x)) + residual), fused into one kernel when bn is in eval mode. */
@@ -23,7 +25,7 @@ export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, options: Con
   const affine = conv.paddingMode === 'zeros' ? bn.evalAffine() : null;
   if (affine) {
     const geometry = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
-    return conv2dEpilogue(x, conv.weight, conv.bias, geometry, { ...affine, residual: options.residual, relu: options.relu });
+    return conv2dEpilogue(x, conv.weight, conv.bias, geometry, { ...affine, ...options });
   }
   let y = bn.forward(conv.forward(x));
   if (options.residual) y = add(y, options.residual);

@@ -6,6 +6,7 @@ import { ArgumentError, ShapeError } from '../../errors.ts';
 import { ones, scalarTensor, zeros } from '../../tensor/creation.ts';
 import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
 import { neg, rsqrt } from '../../tensor/ops/unary.ts';
+import { needsGrad } from '../../tensor/autograd.ts';
 import { batchNorm, groupNorm, layerNorm } from '../../tensor/ops/norm.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { ones_, zeros_ } from '../init.ts';
@@ -115,12 +116,26 @@ export abstract class BatchNormNd extends Module {
    */
   evalAffine(): { scale: Tensor; shift: Tensor } | null {
     if (this.training || !this.runningMean || !this.runningVar) return null;
-    let scale = rsqrt(add(cast(this.runningVar, 'float32'), this.eps));
+    // Without a gradient to record, the pair is reused until one of the four tensors is written.
+    if (needsGrad(this.weight, this.bias)) return this.#computeAffine();
+    const sources = [this.weight, this.bias, this.runningMean, this.runningVar];
+    const stamp = sources.map((t) => (t ? [t.storage, t.storage.version] : [null, 0])).flat();
+    const cached = this.#affineCache;
+    if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached.affine;
+    const affine = this.#computeAffine();
+    this.#affineCache = { stamp, affine };
+    return affine;
+  }
+
+  #computeAffine(): { scale: Tensor; shift: Tensor } {
+    let scale = rsqrt(add(cast(this.runningVar!, 'float32'), this.eps));
     if (this.weight) scale = mul(scale, this.weight);
-    let shift = neg(mul(cast(this.runningMean, 'float32'), scale));
+    let shift = neg(mul(cast(this.runningMean!, 'float32'), scale));
     if (this.bias) shift = add(shift, this.bias);
     return { scale, shift };
   }
+
+  #affineCache: { stamp: unknown[]; affine: { scale: Tensor; shift: Tensor } } | null = null;
 
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;

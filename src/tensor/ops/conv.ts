@@ -45,6 +45,12 @@ export interface ConvEpilogue {
   shift?: Tensor | null;
   residual?: Tensor | null;
   relu?: boolean;
+  /**
+   * Let the fused kernel write its output over `residual` (same shape, channels-last) instead of
+   * a new tensor, as inference engines reuse a dead skip tensor; only for a residual nothing
+   * reads afterwards. Ignored on the recorded (gradient) path.
+   */
+  overwriteResidual?: boolean;
 }
 
 // What the kernels take: per-dim stride, left/right padding and dilation (torch's, 1 = none).
@@ -122,10 +128,12 @@ function packedWeightsOf(weight: Tensor): { buffer?: ArrayBuffer } {
 // needed). A channels-last output takes the residual as its initial contents (oneDNN's sum post-op).
 function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], e: ConvEpilogue): Tensor {
   const channelsLast = isChannelsLast(x);
-  const out = emptyActivation(outShape, x.dtype, channelsLast);
   const channelVector = (t: Tensor | null | undefined) => (t ? contiguous(cast(t.detach(), 'float32')) : null);
   const accumulate = channelsLast && !!e.residual;
-  if (accumulate) native.copy(e.residual!.detach(), out);
+  const reuse = accumulate && e.overwriteResidual === true && isChannelsLast(e.residual!) && e.residual!.dtype === x.dtype;
+  const out = reuse ? e.residual!.detach() : emptyActivation(outShape, x.dtype, channelsLast);
+  if (accumulate && !reuse) native.copy(e.residual!.detach(), out);
+  if (reuse) out.storage.version++;
   const residual = e.residual && !accumulate ? kernelReady(e.residual.detach()) : null;
   native.convForward(
     kernelReady(x.detach()), kernelReady(weight.detach()), bias ? contiguous(bias.detach()) : null, out,
