@@ -13,6 +13,10 @@
 #include <unordered_map>
 
 #include "common.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "strided.h"
 
 namespace tsv {
@@ -264,6 +268,18 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// retainFreedMemory(): large blocks come from malloc's heap, not fresh mmaps, and freed memory
+// stays there. Tensor storage is malloc'd by V8 and freed at GC; without this, every big
+// activation is a new mapping whose first touch page-faults (on this VM about 1 ms per MB,
+// more than the conv that writes it) and whose release is an munmap on V8's sweeper thread.
+Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info) {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+  return info.Env().Undefined();
+}
+
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   Instance(info.Env()).errorClass = Napi::Persistent(info[0].As<Napi::Function>());
   return info.Env().Undefined();
@@ -384,6 +400,7 @@ void RegisterCore(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<InstanceData>(data);
   Export(env, exports, "setErrorClass", SetErrorClass);
   Export(env, exports, "adviseHugePages", AdviseHugePages);
+  Export(env, exports, "retainFreedMemory", RetainFreedMemory);
   Export(env, exports, "setNumThreads", SetNumThreads);
   Export(env, exports, "getNumThreads", GetNumThreads);
   Export(env, exports, "copy", Copy);

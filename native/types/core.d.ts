@@ -11,6 +11,8 @@ export interface NativeTensor {
 export interface NativeCore {
   /** Advises the kernel to back a fresh large buffer with huge pages (Linux; a no-op elsewhere). */
   adviseHugePages(buffer: ArrayBuffer): void;
+  /** Makes glibc serve large blocks from its heap and keep freed memory for reuse (no mmap/munmap per tensor). */
+  retainFreedMemory(): void;
   /** The class native errors are created from. */
   setErrorClass(ctor: new (message: string) => Error): void;
   setNumThreads(n: number): void;

@@ -28,6 +28,9 @@ if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === 
 /** The native kernels; see native/index.d.ts. */
 export const native: NativeAddon = createRequire(import.meta.url)(found);
 native.setErrorClass(NativeError);
+// Activations are large and short-lived: reusing freed heap memory beats a fresh, page-faulting
+// mapping per tensor (ResNet-50 batch 16 inference ~10% faster). TSVISION_RETAIN_MEMORY=0 opts out.
+if (process.env.TSVISION_RETAIN_MEMORY !== '0') native.retainFreedMemory();
 
 /** Runs one native call on behalf of the profiler (src/tensor/profiler.ts), which times it. */
 export type NativeCallHook = (name: string, fn: (...args: unknown[]) => unknown, args: unknown[]) => unknown;
