@@ -23,6 +23,13 @@ export const HUGE_PAGE_MIN_BYTES = 4 << 20;
  * reads in place. V8 frees it when the last view is collected, during GC itself, so a
  * synchronous training loop keeps memory flat; dispose() releases it sooner.
  */
+// Node allocates a non-pooled Buffer's ArrayBuffer without clearing it (malloc, not calloc):
+// clearing a 50 MB activation only to overwrite it costs as much as a light kernel.
+function uninitializedBuffer(nbytes: number): ArrayBuffer {
+  const b = Buffer.allocUnsafeSlow(nbytes);
+  return b.byteOffset === 0 && b.buffer.byteLength === nbytes ? b.buffer : new ArrayBuffer(nbytes);
+}
+
 export class Storage {
   buffer: ArrayBuffer;
   readonly nbytes: number;
@@ -30,9 +37,10 @@ export class Storage {
   /** Counts in-place writes (copy_, fill_), so values derived from the data (packed conv weights) know when to refresh. */
   version = 0;
 
-  constructor(nbytes: number) {
+  /** `zeroed` false skips clearing the memory, for outputs a kernel overwrites entirely. */
+  constructor(nbytes: number, zeroed = true) {
     this.nbytes = nbytes;
-    this.buffer = new ArrayBuffer(nbytes);
+    this.buffer = zeroed ? new ArrayBuffer(nbytes) : uninitializedBuffer(nbytes);
     if (nbytes >= HUGE_PAGE_MIN_BYTES) native.adviseHugePages(this.buffer);
   }
 
@@ -109,6 +117,11 @@ export class Tensor implements NativeTensor {
       meta[3 + nd + i] = strides[i];
     }
     this.meta = meta;
+  }
+
+  /** A new contiguous tensor whose memory is not cleared: only for outputs a kernel overwrites entirely. */
+  static uninitialized(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return new Tensor(new Storage(numelOf(shape) * DTYPE_SIZE[dtype], false), [...shape], contiguousStrides(shape), 0, dtype);
   }
 
   /** A new contiguous tensor; its memory starts zeroed. */

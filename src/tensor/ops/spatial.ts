@@ -46,13 +46,13 @@ export function isChannelsLast(t: Tensor): boolean {
   return true;
 }
 
-/** A new (zeroed) [N, C, ...spatial] tensor, laid out channels-last when asked. */
+/** A new [N, C, ...spatial] tensor for a kernel to write entirely (not cleared), laid out channels-last when asked. */
 export function emptyActivation(shape: readonly number[], dtype: DType, channelsLast: boolean): Tensor {
-  if (!channelsLast) return Tensor.empty(shape, dtype);
+  if (!channelsLast) return Tensor.uninitialized(shape, dtype);
   const order = channelsLastOrder(shape.length);
   const inverse = new Array<number>(order.length);
   order.forEach((d, k) => (inverse[d] = k));
-  return permute(Tensor.empty(order.map((d) => shape[d]), dtype), inverse);
+  return permute(Tensor.uninitialized(order.map((d) => shape[d]), dtype), inverse);
 }
 
 /** t itself when it already has the asked layout, else a copy in it (not recorded by autograd). */
