@@ -239,18 +239,23 @@ inline double Cubic(double v1, double v2, double v3, double v4, double d) {
   return v2 + d * (p2 + d * (p3 + d * p4));
 }
 
+// The filters take the channel count as a template argument (0: read it from the image) so the
+// common 1- and 3-channel loops unroll.
+
 // Bilinear sample at (xin, yin) in pixel-edge coordinates; false outside the image. Rows and
 // columns beyond the border repeat the edge, and the result truncates.
+template <int kChannels>
 bool SampleBilinear(const Image8& im, double xin, double yin, uint8_t* out) {
+  const int nc = kChannels ? kChannels : im.c;
   if (xin < 0.0 || xin >= im.w || yin < 0.0 || yin >= im.h) return false;
   xin -= 0.5;
   yin -= 0.5;
   const int x = PilFloor(xin), y = PilFloor(yin);
   const double dx = xin - x, dy = yin - y;
-  const int c0 = ClampIndex(x, im.w) * im.c, c1 = ClampIndex(x + 1, im.w) * im.c;
+  const int c0 = ClampIndex(x, im.w) * nc, c1 = ClampIndex(x + 1, im.w) * nc;
   const uint8_t* top = im.Row(ClampIndex(y, im.h));
   const uint8_t* bottom = y + 1 < im.h ? im.Row(y + 1) : nullptr;
-  for (int ch = 0; ch < im.c; ++ch) {
+  for (int ch = 0; ch < nc; ++ch) {
     const double v1 = top[c0 + ch] + (top[c1 + ch] - top[c0 + ch]) * dx;
     const double v2 = bottom ? bottom[c0 + ch] + (bottom[c1 + ch] - bottom[c0 + ch]) * dx : v1;
     out[ch] = static_cast<uint8_t>(v1 + (v2 - v1) * dy);
@@ -260,18 +265,20 @@ bool SampleBilinear(const Image8& im, double xin, double yin, uint8_t* out) {
 
 // Bicubic sample: four columns clamped to the image, four rows where a row past the border
 // repeats the previous row's value; the result clips to [0, 255] and truncates.
+template <int kChannels>
 bool SampleBicubic(const Image8& im, double xin, double yin, uint8_t* out) {
+  const int nc = kChannels ? kChannels : im.c;
   if (xin < 0.0 || xin >= im.w || yin < 0.0 || yin >= im.h) return false;
   xin -= 0.5;
   yin -= 0.5;
   const int x = PilFloor(xin) - 1, y = PilFloor(yin) - 1;
   const double dx = xin - (x + 1), dy = yin - (y + 1);
   int cols[4];
-  for (int k = 0; k < 4; ++k) cols[k] = ClampIndex(x + k, im.w) * im.c;
+  for (int k = 0; k < 4; ++k) cols[k] = ClampIndex(x + k, im.w) * nc;
   const uint8_t* rows[4];
   rows[0] = im.Row(ClampIndex(y, im.h));
   for (int k = 1; k < 4; ++k) rows[k] = y + k >= 0 && y + k < im.h ? im.Row(y + k) : nullptr;
-  for (int ch = 0; ch < im.c; ++ch) {
+  for (int ch = 0; ch < nc; ++ch) {
     const auto row = [&](const uint8_t* r) { return Cubic(r[cols[0] + ch], r[cols[1] + ch], r[cols[2] + ch], r[cols[3] + ch], dx); };
     double v[4];
     v[0] = row(rows[0]);
@@ -284,7 +291,8 @@ bool SampleBicubic(const Image8& im, double xin, double yin, uint8_t* out) {
 
 // Pillow's generic engine: every output pixel maps its center through the matrix in double
 // and the filter samples there; pixels that map outside keep the fill already in dst.
-void AffineFiltered(const Image8& im, const double* a, bool bicubic, int outW, int outH, uint8_t* dst) {
+template <int kChannels, bool kBicubic>
+void AffineFiltered(const Image8& im, const double* a, int outW, int outH, uint8_t* dst) {
   const size_t rowLen = static_cast<size_t>(outW) * im.c;
 #pragma omp parallel for schedule(static) if (static_cast<size_t>(outH) * rowLen > 16384)
   for (int y = 0; y < outH; ++y) {
@@ -294,13 +302,23 @@ void AffineFiltered(const Image8& im, const double* a, bool bicubic, int outW, i
       const double xc = x + 0.5;
       const double xin = a[0] * xc + a[1] * yc + a[2];
       const double yin = a[3] * xc + a[4] * yc + a[5];
-      if (bicubic) SampleBicubic(im, xin, yin, out);
-      else SampleBilinear(im, xin, yin, out);
+      if (kBicubic) SampleBicubic<kChannels>(im, xin, yin, out);
+      else SampleBilinear<kChannels>(im, xin, yin, out);
     }
   }
 }
 
-inline void CopyPixel(const Image8& im, int x, int y, uint8_t* out) { std::memcpy(out, im.Row(y) + static_cast<size_t>(x) * im.c, im.c); }
+template <bool kBicubic>
+void AffineFilteredAnyChannels(const Image8& im, const double* a, int outW, int outH, uint8_t* dst) {
+  if (im.c == 1) AffineFiltered<1, kBicubic>(im, a, outW, outH, dst);
+  else if (im.c == 3) AffineFiltered<3, kBicubic>(im, a, outW, outH, dst);
+  else AffineFiltered<0, kBicubic>(im, a, outW, outH, dst);
+}
+
+inline void CopyPixel(const Image8& im, int x, int y, uint8_t* out) {
+  const uint8_t* in = im.Row(y) + static_cast<size_t>(x) * im.c;
+  for (int ch = 0; ch < im.c; ++ch) out[ch] = in[ch];
+}
 
 // Nearest neighbour, by whichever of Pillow's three walks it would take: a separable scale
 // (no rotation terms), 16.16 fixed point when every corner fits, else a double walk.
@@ -386,11 +404,19 @@ Napi::Value AffineImage(const Napi::CallbackInfo& info) {
   const size_t pixels = static_cast<size_t>(outH) * outW;
   for (size_t i = 0; i < pixels; ++i) std::memcpy(out + i * im.c, pixel.data(), im.c);
   if (filter == Nearest) AffineNearest(im, a.data(), outW, outH, out);
-  else AffineFiltered(im, a.data(), filter == Bicubic, outW, outH, out);
+  else if (filter == Bicubic) AffineFilteredAnyChannels<true>(im, a.data(), outW, outH, out);
+  else AffineFilteredAnyChannels<false>(im, a.data(), outW, outH, out);
   return info.Env().Undefined();
 }
 
 inline uint8_t Clip8Int(int v) { return v <= 0 ? 0 : v >= 255 ? 255 : static_cast<uint8_t>(v); }
+
+// C's round (halves away from zero) without the libm call: y − floor(y) is exact in double.
+inline double RoundHalfAway(double y) {
+  const double m = std::fabs(y), f = std::floor(m);
+  const double r = m - f >= 0.5 ? f + 1.0 : f;
+  return y < 0 ? -r : r;
+}
 
 // Pillow's RGB → HSV with all three components in 0..255 (hue and saturation truncated).
 inline void RgbToHsv(const uint8_t* rgb, uint8_t* hsv) {
@@ -408,7 +434,9 @@ inline void RgbToHsv(const uint8_t* rgb, uint8_t* hsv) {
   if (r == hi) hue = db - dg;
   else if (g == hi) hue = static_cast<float>(2.0 + dr - db);
   else hue = static_cast<float>(4.0 + dg - dr);
-  hue = static_cast<float>(std::fmod(hue / 6.0 + 1.0, 1.0));
+  // fmod(x, 1) of x in [5/6, 2); x − 1 is exact there, and cheaper than the libm call.
+  const double wrapped = hue / 6.0 + 1.0;
+  hue = static_cast<float>(wrapped >= 1.0 ? wrapped - 1.0 : wrapped);
   hsv[0] = Clip8Int(static_cast<int>(hue * 255.0));
   hsv[1] = Clip8Int(static_cast<int>(sat * 255.0));
 }
@@ -425,9 +453,9 @@ inline void HsvToRgb(const uint8_t* hsv, uint8_t* rgb) {
   const float frac = static_cast<float>(static_cast<float>(h) * 6.0 / 255.0 - static_cast<float>(sector));
   const float sat = static_cast<float>(static_cast<float>(s) / 255.0);
   const float value = static_cast<float>(v);
-  const uint8_t p = Clip8Int(static_cast<int>(std::round(value * (1.0 - sat))));
-  const uint8_t q = Clip8Int(static_cast<int>(std::round(value * (1.0 - sat * frac))));
-  const uint8_t t = Clip8Int(static_cast<int>(std::round(value * (1.0 - sat * (1.0 - frac)))));
+  const uint8_t p = Clip8Int(static_cast<int>(RoundHalfAway(value * (1.0 - sat))));
+  const uint8_t q = Clip8Int(static_cast<int>(RoundHalfAway(value * (1.0 - sat * frac))));
+  const uint8_t t = Clip8Int(static_cast<int>(RoundHalfAway(value * (1.0 - sat * (1.0 - frac)))));
   const uint8_t order[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
   const uint8_t* o = order[sector % 6];
   rgb[0] = o[0];

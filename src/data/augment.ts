@@ -381,12 +381,11 @@ export interface ColorJitterParams {
 
 const JITTER_OPS = [adjustBrightness, adjustContrast, adjustSaturation, adjustHue];
 
-/**
- * torchvision's ColorJitter.get_params: a random permutation of the four ops, then one uniform
- * factor per enabled op in the order brightness, contrast, saturation, hue.
- */
-export function colorJitterParams(options: ColorJitterOptions, rng: Generator): ColorJitterParams {
-  const ranges = [jitterRange('brightness', options.brightness), jitterRange('contrast', options.contrast), jitterRange('saturation', options.saturation), hueRange(options.hue)];
+function jitterRanges(options: ColorJitterOptions): (Range | null)[] {
+  return [jitterRange('brightness', options.brightness), jitterRange('contrast', options.contrast), jitterRange('saturation', options.saturation), hueRange(options.hue)];
+}
+
+function drawJitterParams(ranges: readonly (Range | null)[], rng: Generator): ColorJitterParams {
   const order = [0, 1, 2, 3];
   for (let i = order.length - 1; i > 0; i--) {
     const j = randInt(rng, 0, i + 1);
@@ -395,9 +394,21 @@ export function colorJitterParams(options: ColorJitterOptions, rng: Generator): 
   return { order, factors: ranges.map((r) => (r === null ? null : uniform(rng, r[0], r[1]))) };
 }
 
+/**
+ * torchvision's ColorJitter.get_params: a random permutation of the four ops (as its
+ * randperm(4), whichever ops are on), then one uniform factor per enabled op in the order
+ * brightness, contrast, saturation, hue.
+ */
+export function colorJitterParams(options: ColorJitterOptions, rng: Generator): ColorJitterParams {
+  return drawJitterParams(jitterRanges(options), rng);
+}
+
 /** Applies ColorJitter's ops in `params.order` with its factors (the deterministic half of colorJitter). */
 export function applyColorJitter(img: Tensor, params: ColorJitterParams): Tensor {
   checkImage('colorJitter', img);
+  if (params.factors.length !== JITTER_OPS.length || !params.order.every((i) => Number.isInteger(i) && i >= 0 && i < JITTER_OPS.length)) {
+    throw new ArgumentError(`colorJitter: params need 4 factors and an order of op indices 0..3, got ${params.factors.length} factors and order [${params.order.join(', ')}]`);
+  }
   let out = img;
   for (const i of params.order) {
     const f = params.factors[i];
@@ -408,13 +419,10 @@ export function applyColorJitter(img: Tensor, params: ColorJitterParams): Tensor
 
 /** torchvision ColorJitter on PIL images: brightness, contrast, saturation and hue in a random order. */
 export function colorJitter(options: ColorJitterOptions): SampleTransform {
-  jitterRange('brightness', options.brightness);
-  jitterRange('contrast', options.contrast);
-  jitterRange('saturation', options.saturation);
-  hueRange(options.hue);
+  const ranges = jitterRanges(options);
   return (img, rng) => {
     checkImage('colorJitter', img);
-    return applyColorJitter(img, colorJitterParams(options, rng));
+    return applyColorJitter(img, drawJitterParams(ranges, rng));
   };
 }
 
