@@ -10,14 +10,15 @@
  */
 import type { SampleTransform } from './loader.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
-import { convertImage, type ResampleFilter } from '../io/image.ts';
+import { convertImage, RESAMPLE_FILTER, type ResampleFilter } from '../io/image.ts';
 import { arange, fromTypedArray, rand, randint, randn, zeros } from '../tensor/creation.ts';
 import { conv2d } from '../tensor/ops/conv.ts';
-import { add, cast, ge, gt, lt, logicalOr, mul, sub } from '../tensor/ops/elementwise.ts';
+import { add, cast, mul, sub } from '../tensor/ops/elementwise.ts';
 import { indexSelect, scatterAdd } from '../tensor/ops/index.ts';
 import { sum } from '../tensor/ops/reduce.ts';
-import { cat, clone, contiguous, copyInto, expand, narrow, permute, reshape } from '../tensor/ops/shape.ts';
-import { clamp, where } from '../tensor/ops/unary.ts';
+import { clone, contiguous, copyInto, expand, narrow, permute, reshape } from '../tensor/ops/shape.ts';
+import { clamp } from '../tensor/ops/unary.ts';
+import { native } from '../tensor/native.ts';
 import type { Generator } from '../tensor/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { normalize, resize, roundHalfEven, toTensor } from './transforms.ts';
@@ -324,47 +325,104 @@ export function adjustSharpness(img: Tensor, factor: number): Tensor {
   return blend(smooth(img), img, factor);
 }
 
-/** Options of colorJitter: torchvision's factors (v → [max(0, 1 − v), 1 + v]) or explicit ranges. */
+/**
+ * torchvision's adjust_hue on a PIL image: RGB → HSV through Pillow, the hue byte shifted by
+ * numpy's uint8(hueFactor·255) (truncated toward zero, wrapping modulo 256), back to RGB.
+ * A single-channel (L) image comes back unchanged, as in torchvision.
+ */
+export function adjustHue(img: Tensor, hueFactor: number): Tensor {
+  checkImage('adjustHue', img);
+  if (!(hueFactor >= -0.5 && hueFactor <= 0.5)) throw new ArgumentError(`adjustHue: hueFactor must be in [-0.5, 0.5], got ${hueFactor}`);
+  const c = img.shape[2];
+  if (c === 1) return img;
+  if (c !== 3) throw new ShapeError(`adjustHue: expected an RGB or L image, got ${c} channels`);
+  const shift = ((Math.trunc(hueFactor * 255) % 256) + 256) % 256;
+  const out = Tensor.empty(img.shape, 'uint8');
+  native.adjustHueImage(contiguous(img), out, shift);
+  return out;
+}
+
+/**
+ * Options of colorJitter, as torchvision's ColorJitter arguments: brightness, contrast and
+ * saturation v → factors in [max(0, 1 − v), 1 + v], hue h → [−h, h] (h ≤ 0.5); or explicit ranges.
+ */
 export interface ColorJitterOptions {
   brightness?: number | readonly [number, number];
   contrast?: number | readonly [number, number];
   saturation?: number | readonly [number, number];
+  hue?: number | readonly [number, number];
 }
 
-function jitterRange(what: string, v: number | readonly [number, number] | undefined): [number, number] | null {
+type Range = [number, number];
+
+function jitterRange(what: string, v: number | readonly [number, number] | undefined): Range | null {
   if (v === undefined) return null;
-  const range: [number, number] = typeof v === 'number' ? [Math.max(0, 1 - v), 1 + v] : [v[0], v[1]];
   if (typeof v === 'number' && !(v >= 0)) throw new ArgumentError(`colorJitter: ${what} must be ≥ 0, got ${v}`);
+  const range: Range = typeof v === 'number' ? [Math.max(0, 1 - v), 1 + v] : [v[0], v[1]];
   checkRange('colorJitter', what, range);
   if (range[0] < 0) throw new ArgumentError(`colorJitter: ${what} range must be ≥ 0, got [${range.join(', ')}]`);
   return range[0] === 1 && range[1] === 1 ? null : range;
 }
 
+function hueRange(v: number | readonly [number, number] | undefined): Range | null {
+  if (v === undefined) return null;
+  if (typeof v === 'number' && !(v >= 0 && v <= 0.5)) throw new ArgumentError(`colorJitter: hue must be in [0, 0.5], got ${v}`);
+  const range: Range = typeof v === 'number' ? [-v, v] : [v[0], v[1]];
+  checkRange('colorJitter', 'hue', range);
+  if (range[0] < -0.5 || range[1] > 0.5) throw new ArgumentError(`colorJitter: hue range must lie in [-0.5, 0.5], got [${range.join(', ')}]`);
+  return range[0] === 0 && range[1] === 0 ? null : range;
+}
+
+/** One image's ColorJitter draws: the order of the ops (0 brightness, 1 contrast, 2 saturation, 3 hue) and each factor (null: off). */
+export interface ColorJitterParams {
+  order: number[];
+  factors: (number | null)[];
+}
+
+const JITTER_OPS = [adjustBrightness, adjustContrast, adjustSaturation, adjustHue];
+
+function jitterRanges(options: ColorJitterOptions): (Range | null)[] {
+  return [jitterRange('brightness', options.brightness), jitterRange('contrast', options.contrast), jitterRange('saturation', options.saturation), hueRange(options.hue)];
+}
+
+function drawJitterParams(ranges: readonly (Range | null)[], rng: Generator): ColorJitterParams {
+  const order = [0, 1, 2, 3];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = randInt(rng, 0, i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return { order, factors: ranges.map((r) => (r === null ? null : uniform(rng, r[0], r[1]))) };
+}
+
 /**
- * torchvision ColorJitter on PIL images (brightness, contrast, saturation in a random order,
- * each factor uniform in its range). Hue is not supported.
+ * torchvision's ColorJitter.get_params: a random permutation of the four ops (as its
+ * randperm(4), whichever ops are on), then one uniform factor per enabled op in the order
+ * brightness, contrast, saturation, hue.
  */
+export function colorJitterParams(options: ColorJitterOptions, rng: Generator): ColorJitterParams {
+  return drawJitterParams(jitterRanges(options), rng);
+}
+
+/** Applies ColorJitter's ops in `params.order` with its factors (the deterministic half of colorJitter). */
+export function applyColorJitter(img: Tensor, params: ColorJitterParams): Tensor {
+  checkImage('colorJitter', img);
+  if (params.factors.length !== JITTER_OPS.length || !params.order.every((i) => Number.isInteger(i) && i >= 0 && i < JITTER_OPS.length)) {
+    throw new ArgumentError(`colorJitter: params need 4 factors and an order of op indices 0..3, got ${params.factors.length} factors and order [${params.order.join(', ')}]`);
+  }
+  let out = img;
+  for (const i of params.order) {
+    const f = params.factors[i];
+    if (f !== null) out = JITTER_OPS[i](out, f);
+  }
+  return out;
+}
+
+/** torchvision ColorJitter on PIL images: brightness, contrast, saturation and hue in a random order. */
 export function colorJitter(options: ColorJitterOptions): SampleTransform {
-  const ranges = [
-    jitterRange('brightness', options.brightness),
-    jitterRange('contrast', options.contrast),
-    jitterRange('saturation', options.saturation),
-  ];
-  const ops = [adjustBrightness, adjustContrast, adjustSaturation];
+  const ranges = jitterRanges(options);
   return (img, rng) => {
     checkImage('colorJitter', img);
-    const order = [0, 1, 2];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = randInt(rng, 0, i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    const factors = ranges.map((r) => (r === null ? null : uniform(rng, r[0], r[1])));
-    let out = img;
-    for (const i of order) {
-      const f = factors[i];
-      if (f !== null) out = ops[i](out, f);
-    }
-    return out;
+    return applyColorJitter(img, drawJitterParams(ranges, rng));
   };
 }
 
@@ -374,107 +432,24 @@ export function colorJitter(options: ColorJitterOptions): SampleTransform {
 /** Resampling of the affine ops; PIL's transform filters. */
 export type AffineResample = 'nearest' | 'bilinear' | 'bicubic';
 
-function floorT(x: Tensor): Tensor {
-  const t = cast(cast(x, 'int64'), 'float32');
-  return sub(t, cast(gt(t, x), 'float32'));
-}
-
-function gatherPixels(img: Tensor, ys: Tensor, xs: Tensor): Tensor {
-  const [h, w, c] = img.shape;
-  const flat = reshape(contiguous(img), [h * w, c]);
-  const index = reshape(add(mul(cast(ys, 'int64'), w), cast(xs, 'int64')), [-1]);
-  return cast(indexSelect(flat, 0, index), 'float32');
-}
-
-function clampIndex(v: Tensor, size: number): Tensor {
-  return clamp(v, 0, size - 1);
-}
+const AFFINE_FILTER: Record<AffineResample, number> = { nearest: RESAMPLE_FILTER.nearest, bilinear: RESAMPLE_FILTER.bilinear, bicubic: RESAMPLE_FILTER.bicubic };
 
 /**
  * PIL's Image.transform(size, AFFINE, (a, b, c, d, e, f), resample, fillcolor): output pixel
  * (x, y) samples the input at (a·x' + b·y' + c, d·x' + e·y' + f) with x' = x + 0.5, y' = y + 0.5;
- * outside the image it takes `fill`. Nearest uses PIL's 16.16 fixed-point walk; bilinear and
- * bicubic follow Geometry.c's filters with edge clamping (coordinates in float32 here, double
- * in PIL, so a value that lands within ~1e-2 of an integer may truncate differently).
+ * outside the image it takes `fill`. Bit-exact with Pillow: the native kernel repeats
+ * Geometry.c's double-precision coordinates and filters, and for nearest whichever of its
+ * scale, 16.16 fixed-point or double walks Pillow would take.
  */
 export function affineTransform(img: Tensor, matrix: readonly number[], resample: AffineResample, fill: readonly number[]): Tensor {
   checkImage('affineTransform', img);
   if (matrix.length !== 6 || !matrix.every(Number.isFinite)) throw new ArgumentError(`affineTransform: matrix must be 6 finite numbers, got [${matrix.join(', ')}]`);
-  const [h, w, c] = img.shape;
+  if (!(resample in AFFINE_FILTER)) throw new ArgumentError(`affineTransform: resample must be 'nearest', 'bilinear' or 'bicubic', got '${resample}'`);
+  const c = img.shape[2];
   if (fill.length !== c) throw new ArgumentError(`affineTransform: fill must have ${c} values, got ${fill.length}`);
-  const [a, b, cc, d, e, f] = matrix;
-  const fillT = fromTypedArray(Float32Array.from(fill), [1, 1, c]);
-  if (resample === 'nearest') {
-    // PIL's 16.16 fixed-point walk: xx = x0 + col·a + row·b, pixel = xx >> 16. Split into
-    // per-column and per-row quotient/remainder tables so every tensor value stays small and exact.
-    const fix = (v: number) => Math.floor(v * 65536 + 0.5);
-    const useFixed = b !== 0 || d !== 0;
-    let xin: Tensor;
-    let yin: Tensor;
-    if (useFixed) {
-      const shifted = (origin: number, colStep: number, rowStep: number) => {
-        const col = Array.from({ length: w }, (_, x) => x * colStep);
-        const row = Array.from({ length: h }, (_, y) => origin + y * rowStep);
-        const quot = (v: number[]) => Float32Array.from(v, (t) => Math.floor(t / 65536));
-        const rem = (v: number[]) => Float32Array.from(v, (t) => t - Math.floor(t / 65536) * 65536);
-        const carry = ge(add(fromTypedArray(rem(row), [h, 1]), fromTypedArray(rem(col), [1, w])), 65536);
-        return add(add(fromTypedArray(quot(row), [h, 1]), fromTypedArray(quot(col), [1, w])), cast(carry, 'float32'));
-      };
-      xin = shifted(fix(cc + a * 0.5 + b * 0.5), fix(a), fix(b));
-      yin = shifted(fix(f + d * 0.5 + e * 0.5), fix(d), fix(e));
-    } else {
-      // ImagingScaleAffine: per-column/per-row tables of COORD(c + a/2 + k·a), accumulated in double as PIL does.
-      const coords = (n: number, start: number, step: number) => {
-        const out = new Float32Array(n);
-        let v = start;
-        for (let k = 0; k < n; k++, v += step) out[k] = v < 0 ? -1 : Math.trunc(v);
-        return out;
-      };
-      xin = expand(fromTypedArray(coords(w, cc + a * 0.5, a), [1, w]), [h, w]);
-      yin = expand(fromTypedArray(coords(h, f + e * 0.5, e), [h, 1]), [h, w]);
-    }
-    const outside = logicalOr(logicalOr(lt(xin, 0), ge(xin, w)), logicalOr(lt(yin, 0), ge(yin, h)));
-    const px = reshape(gatherPixels(img, clampIndex(yin, h), clampIndex(xin, w)), [h, w, c]);
-    return cast(where(reshape(outside, [h, w, 1]), fillT, px), 'uint8');
-  }
-  // Planar, flat layout: every op below is same-shape over C·H·W values (broadcasts and row
-  // gathers of 3-byte pixels are far slower here).
-  const n = h * w;
-  const tile = (t: Tensor) => cat(Array.from({ length: c }, () => reshape(t, [n])), 0);
-  const xs = tile(contiguous(expand(reshape(add(arange(0, w, 1, { dtype: 'float32' }), 0.5), [1, w]), [h, w])));
-  const ys = tile(contiguous(expand(reshape(add(arange(0, h, 1, { dtype: 'float32' }), 0.5), [h, 1]), [h, w])));
-  const planeOffset = cat(Array.from({ length: c }, (_, ch) => fromTypedArray(new BigInt64Array(n).fill(BigInt(ch * n)), [n])), 0);
-  const src = reshape(contiguous(permute(cast(img, 'float32'), [2, 0, 1])), [c * n]);
-  const xin = add(add(mul(xs, a), mul(ys, b)), cc);
-  const yin = add(add(mul(xs, d), mul(ys, e)), f);
-  const outside = logicalOr(logicalOr(lt(xin, 0), ge(xin, w)), logicalOr(lt(yin, 0), ge(yin, h)));
-  const xm = sub(xin, 0.5);
-  const ym = sub(yin, 0.5);
-  const xf = floorT(xm);
-  const yf = floorT(ym);
-  const dx = sub(xm, xf);
-  const dy = sub(ym, yf);
-  const offsets = resample === 'bilinear' ? [0, 1] : [-1, 0, 1, 2];
-  const colIndex = new Map(offsets.map((o) => [o, cast(clampIndex(add(xf, o), w), 'int64')]));
-  const rowIndex = new Map(offsets.map((o) => [o, add(mul(cast(clampIndex(add(yf, o), h), 'int64'), w), planeOffset)]));
-  const at = (yo: number, xo: number) => indexSelect(src, 0, add(rowIndex.get(yo) as Tensor, colIndex.get(xo) as Tensor));
-  let value: Tensor;
-  if (resample === 'bilinear') {
-    const lerp = (p: Tensor, q: Tensor, t: Tensor) => add(p, mul(sub(q, p), t));
-    value = lerp(lerp(at(0, 0), at(0, 1), dx), lerp(at(1, 0), at(1, 1), dx), dy);
-  } else {
-    const cubic = (v1: Tensor, v2: Tensor, v3: Tensor, v4: Tensor, t: Tensor) => {
-      const p2 = sub(v3, v1);
-      const p3 = sub(add(mul(sub(v1, v2), 2), v3), v4);
-      const p4 = add(sub(sub(v2, v1), v3), v4);
-      return add(v2, mul(t, add(p2, mul(t, add(p3, mul(t, p4))))));
-    };
-    const row = (yo: number) => cubic(at(yo, -1), at(yo, 0), at(yo, 1), at(yo, 2), dx);
-    value = cubic(row(-1), row(0), row(1), row(2), dy);
-  }
-  const fillPlanes = cat(fill.map((v) => fromTypedArray(new Float32Array(n).fill(v), [n])), 0);
-  const planar = cast(where(outside, fillPlanes, clamp(value, 0, 255)), 'uint8');
-  return contiguous(permute(reshape(planar, [c, h, w]), [1, 2, 0]));
+  const out = Tensor.empty(img.shape, 'uint8');
+  native.affineImage(contiguous(img), out, AFFINE_FILTER[resample], matrix, fill);
+  return out;
 }
 
 /** PIL's Image.rotate(degrees) about the center, same size, with a fill color. */
@@ -489,7 +464,8 @@ export function rotate(img: Tensor, degrees: number, resample: AffineResample, f
     const t = permute(img, [1, 0, 2]);
     return angle === 90 ? indexSelect(t, 0, arange(w - 1, -1, -1, { dtype: 'int64' })) : hflip(contiguous(t));
   }
-  const rad = -(angle * Math.PI) / 180;
+  // Python's math.radians multiplies by the constant π/180; dividing afterwards can differ in the last bit.
+  const rad = -(angle * (Math.PI / 180));
   const r15 = (v: number) => Number(v.toFixed(15));
   const m = [r15(Math.cos(rad)), r15(Math.sin(rad)), 0, r15(-Math.sin(rad)), r15(Math.cos(rad)), 0];
   const cx = w / 2;
@@ -741,11 +717,23 @@ export interface TrainTransformConfig {
   hflip?: number;
   /** A RandAugment string such as 'rand-m9-mstd0.5-inc1'; disables colorJitter as timm does. */
   autoAugment?: string | null;
-  /** One factor for brightness/contrast/saturation (timm default 0.4), or null for none. */
-  colorJitter?: number | null;
+  /**
+   * timm's color_jitter: one factor for brightness/contrast/saturation (default 0.4), or
+   * (brightness, contrast, saturation[, hue]) as ColorJitter's arguments; null for none.
+   */
+  colorJitter?: number | readonly number[] | null;
   reProb?: number;
   reMode?: 'const' | 'rand' | 'pixel';
   reCount?: number;
+}
+
+function trainColorJitter(v: number | readonly number[]): SampleTransform | null {
+  if (typeof v === 'number') return v > 0 ? colorJitter({ brightness: v, contrast: v, saturation: v }) : null;
+  if (v.length !== 3 && v.length !== 4) {
+    throw new ArgumentError(`createTrainTransform: colorJitter must be a number or (brightness, contrast, saturation[, hue]), got ${v.length} values`);
+  }
+  const [brightness, contrast, saturation, hue] = v;
+  return colorJitter({ brightness, contrast, saturation, hue });
 }
 
 /**
@@ -766,9 +754,9 @@ export function createTrainTransform(cfg: TrainTransformConfig): SampleTransform
       interpolation: interpolation === 'random' ? undefined : interpolation === 'nearest' ? 'nearest' : interpolation === 'bicubic' ? 'bicubic' : 'bilinear',
     };
     steps.push(randAugment(cfg.autoAugment, hparams));
-  } else if (cfg.colorJitter !== null && (cfg.colorJitter ?? 0.4) > 0) {
-    const v = cfg.colorJitter ?? 0.4;
-    steps.push(colorJitter({ brightness: v, contrast: v, saturation: v }));
+  } else if (cfg.colorJitter !== null) {
+    const jitter = trainColorJitter(cfg.colorJitter ?? 0.4);
+    if (jitter) steps.push(jitter);
   }
   const reProb = cfg.reProb ?? 0;
   const erase = reProb > 0 ? randomErasing({ probability: reProb, mode: cfg.reMode ?? 'const', maxCount: cfg.reCount ?? 1 }) : null;

@@ -2,8 +2,10 @@
 """PIL/timm reference outputs for the training augmentations (src/data/augment.ts, mixup.ts).
 
 Writes test/fixtures/augment/augment.safetensors: a 20x24 RGB test image, crop+resize outputs
-for fixed RandomResizedCrop boxes, each ColorJitter op and each timm RandAugment op at fixed
-arguments (the deterministic cores, NAME_TO_OP with a given level argument, fill and resample),
+for fixed RandomResizedCrop boxes, each ColorJitter op (hue also on a 12x12 image of grays,
+near-grays and saturated colors) and whole ColorJitter passes for fixed get_params draws, each
+timm RandAugment op at fixed arguments (the deterministic cores, NAME_TO_OP with a given level
+argument, fill and resample), Image.transform/rotate on an L image and with general matrices,
 and timm Mixup/CutMix targets for fixed lam and box.
 Run: PYTHONPATH=/work/oracle/timm /usr/bin/python3 tools/reference/augment_parity.py
 """
@@ -16,6 +18,7 @@ import PIL
 import torch
 from PIL import Image
 import torchvision.transforms.functional as TF
+from torchvision import transforms
 
 from timm.data import auto_augment as AA
 from timm.data import mixup as MX
@@ -51,6 +54,26 @@ for f in [0.0, 0.37, 1.0, 1.6]:
     put(f"cj/contrast/{f}", TF.adjust_contrast(pil, f), dict(kind="op", op="contrast", arg=f))
     put(f"cj/saturation/{f}", TF.adjust_saturation(pil, f), dict(kind="op", op="saturation", arg=f))
 
+# Hue: grays, near-grays (max - min of 1..3), saturated and dark saturated colors, then noise.
+special = [[0, 0, 0], [255, 255, 255], [128, 128, 128], [7, 7, 7], [128, 129, 128], [200, 198, 201], [3, 1, 2], [254, 255, 253],
+           [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255], [255, 0, 255], [1, 0, 0], [0, 2, 1],
+           [255, 128, 0], [128, 0, 255], [0, 1, 255], [255, 254, 0], [42, 0, 0], [0, 0, 3], [255, 1, 1], [90, 200, 90]]
+hue_rng = np.random.default_rng(4)
+hue_img = hue_rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
+hue_img.reshape(-1, 3)[: len(special)] = special
+hue_img[6:9, :, :] = np.clip(hue_img[6:9, :, :1].astype(int) + hue_rng.integers(-2, 3, (3, 12, 3)), 0, 255)
+tensors["image_hue"] = torch.from_numpy(hue_img)
+hue_pil = Image.fromarray(hue_img)
+for f in [-0.5, -0.31, -0.05, -0.002, 0.0, 0.004, 0.02, 0.27, 0.5]:
+    put(f"cj/hue/{f}", TF.adjust_hue(pil, f), dict(kind="op", op="hue", arg=f))
+    put(f"cj/hue_image/{f}", TF.adjust_hue(hue_pil, f), dict(kind="hue", arg=f))
+
+# Whole ColorJitter passes with get_params' draws fixed: op order (0 b, 1 c, 2 s, 3 h) and factors.
+for order, factors in [([3, 0, 2, 1], [1.2, 0.7, 1.4, -0.21]), ([1, 3, 0, 2], [0.8, 1.3, 0.5, 0.33]), ([2, 1, 0, 3], [1.1, None, 0.6, None])]:
+    cj = transforms.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.4)
+    cj.get_params = lambda *args, order=order, factors=factors: (torch.tensor(order), *factors)
+    put(f"cj/pass/{order}", cj(pil), dict(kind="cj", order=order, factors=factors))
+
 # RandAugment op cores at fixed level arguments.
 FILL = (124, 116, 104)
 OPS = [("AutoContrast", None), ("Equalize", None), ("Invert", None),
@@ -67,6 +90,20 @@ for name, arg in AFFINE:
     for resample in ["nearest", "bilinear", "bicubic"]:
         out = AA.NAME_TO_OP[name](pil, arg, fillcolor=FILL, resample=INTERP[resample])
         put(f"ra/{name}/{arg}/{resample}", out, dict(kind="ra", op=name, arg=arg, resample=resample, fill=list(FILL)))
+
+# Image.transform with general matrices (ScaleAffine, fixed-point and double nearest walks, the
+# filters' edge handling) and rotate on an L image, where the filters take one band.
+MATRICES = [[1.7, 0, -3.2, 0, 0.6, 2.5], [0.83, -0.41, 4.0, 0.37, 1.21, -6.5], [0.001, 40000.0, -20000.0, 1, 0.5, 3]]
+for m in MATRICES:
+    for resample in ["nearest", "bilinear", "bicubic"]:
+        out = pil.transform(pil.size, Image.AFFINE, tuple(m), resample=INTERP[resample], fillcolor=FILL)
+        put(f"affine/{m}/{resample}", out, dict(kind="affine", matrix=m, resample=resample, fill=list(FILL)))
+gray = Image.fromarray(img[:17, :13, 0])
+tensors["image_gray"] = torch.from_numpy(np.asarray(gray)[..., None].copy())
+for angle in [33.3, -90.0]:
+    for resample in ["nearest", "bilinear", "bicubic"]:
+        out = np.asarray(gray.rotate(angle, resample=INTERP[resample], fillcolor=61))[..., None]
+        put(f"rotate_gray/{angle}/{resample}", out, dict(kind="rotate_gray", arg=angle, resample=resample, fill=[61]))
 
 # Mixup / CutMix targets and images for fixed draws.
 x = torch.from_numpy(rng.normal(size=(4, 3, 6, 8)).astype(np.float32))
