@@ -17,6 +17,11 @@ const BENCHES: Record<string, { usage: string; summary: string; run: (args: stri
     summary: 'images/s and peak RSS of whole models, batch 1 and 16, f32 and bf16, next to onnxruntime-node and PyTorch',
     run: async (args) => (await import('./models.ts')).runModelsBench(args),
   },
+  train: {
+    usage: 'train [model ...] [--batch N --steps N --max-seconds S]',
+    summary: 'training images/s, peak RSS and RSS growth, f32 and bf16, next to PyTorch (batch 32 at 224)',
+    run: async (args) => (await import('./train.ts')).runTrainBench(args),
+  },
   profile: {
     usage: 'profile <model> [batch] [dtype] [--by-shape] [--top N]',
     summary: 'per-op time of one forward pass of a model (not recorded in bench/results)',

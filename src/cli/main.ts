@@ -152,6 +152,9 @@ const COMMANDS: Record<string, Command> = {
       '--accum <n>           gradient accumulation steps   --clip-grad <x>  max gradient L2 norm',
       '--teacher <name+w>    distil from a teacher (DeiT); --distill-type hard (default) or soft',
       '--linear-probe        train a fresh head only        --few-shot <k>  k images per class',
+      '--workers <n>         data loader worker threads (default 0: batches built on the main thread)',
+      '--model-ema           keep an EMA of the weights, evaluated each epoch (ema top-1 in the logs)',
+      '--model-ema-decay <x> EMA decay (default 0.9998)     --model-ema-warmup  ramp the decay up (timm)',
       '--resume              continue from the newest checkpoint in --output (exactly)',
       '--checkpoint-every <n>  also checkpoint every n updates   --skip-nonfinite  skip NaN/Inf updates instead of stopping',
       '--seed <n>  --img-size <n>  --max-steps <n>',
@@ -180,6 +183,10 @@ const COMMANDS: Record<string, Command> = {
       'distill-type': { type: 'string' },
       'linear-probe': { type: 'boolean' },
       'few-shot': { type: 'string' },
+      workers: { type: 'string' },
+      'model-ema': { type: 'boolean' },
+      'model-ema-decay': { type: 'string' },
+      'model-ema-warmup': { type: 'boolean' },
       resume: { type: 'boolean' },
       'checkpoint-every': { type: 'string' },
       'skip-nonfinite': { type: 'boolean' },
@@ -202,6 +209,9 @@ const COMMANDS: Record<string, Command> = {
         return raw as T | undefined;
       };
       const amp = choice('amp', ['bf16', 'bfloat16', 'none'] as const);
+      const emaDecay = number('model-ema-decay', 0);
+      if (emaDecay !== undefined && emaDecay > 1) throw new UsageError(`--model-ema-decay expects a number in [0, 1], got '${emaDecay}'`);
+      if ((emaDecay !== undefined || values['model-ema-warmup'] === true) && values['model-ema'] !== true) throw new UsageError('--model-ema-decay and --model-ema-warmup need --model-ema');
       const { runTraining } = await import('../tasks/train.ts');
       const result = await runTraining({
         model: stringOption(values, 'model', true),
@@ -227,6 +237,10 @@ const COMMANDS: Record<string, Command> = {
         distillType: choice('distill-type', ['hard', 'soft'] as const),
         linearProbe: values['linear-probe'] === true,
         fewShot: integer('few-shot', 1),
+        workers: integer('workers', 0),
+        modelEma: values['model-ema'] === true,
+        modelEmaDecay: emaDecay,
+        modelEmaWarmup: values['model-ema-warmup'] === true,
         resume: values.resume === true,
         checkpointEvery: integer('checkpoint-every', 1),
         onNonFinite: values['skip-nonfinite'] === true ? 'skip' : 'stop',

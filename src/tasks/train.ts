@@ -9,16 +9,22 @@
  * epochs, 64×64 inputs, RandomResizedCrop scale [0.5, 1] (a tighter crop would cut the shape
  * off) with horizontal flips and no colour jitter (colour carries no class information there
  * and the shapes already vary it).
+ *
+ * `workers` > 0 builds batches in worker threads: each loads the pipeline from createTrainPipeline
+ * (this module) with the same data spec and transform settings, and the loader's seeding makes
+ * the batches exactly those of the main thread. `modelEma` keeps an EMA of the weights in a twin
+ * of the model (timm's --model-ema, default decay 0.9998), evaluated after each epoch.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, TsvisionError } from '../errors.ts';
-import { DataLoader, epochOrder, type SampleTransform } from '../data/loader.ts';
+import { DataLoader, epochOrder, type Pipeline, type PipelineSpec, type SampleTransform } from '../data/loader.ts';
 import { createTrainTransform } from '../data/augment.ts';
 import { createMixup } from '../data/mixup.ts';
 import { evalTransform, normalize, toTensor } from '../data/transforms.ts';
 import { ImageFolder, cifar10, cifar100, shapes, type Dataset, type Sample } from '../data/datasets/index.ts';
 import { buildModel, resolveModel, type Model } from '../models/index.ts';
+import type { PretrainedCfg } from '../models/registry.ts';
 import { resolveWeights } from '../io/hub.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { createModel } from '../io/pretrained.ts';
@@ -27,6 +33,8 @@ import { paramGroupsWeightDecay } from '../train/optim/param-groups.ts';
 import { createScheduler, type SchedulerName } from '../train/scheduler.ts';
 import { loadCheckpoint, loadModelWeights } from '../train/checkpoint.ts';
 import { Trainer, evaluate, type EvalResult, type FitResult, type TeacherOptions } from '../train/trainer.ts';
+import { ModelEma } from '../train/ema.ts';
+import { manualSeed } from '../tensor/random.ts';
 
 /** A dataset pair parsed from a data spec. */
 export interface DataSpec {
@@ -79,7 +87,7 @@ export function openData(spec: string): DataSpec {
 }
 
 /** A dataset restricted to some indices. */
-class Subset implements Dataset {
+export class Subset implements Dataset {
   constructor(
     readonly base: Dataset,
     readonly indices: readonly number[],
@@ -96,7 +104,7 @@ class Subset implements Dataset {
 }
 
 /** K samples per class, taken in a seeded random order (the scan stops once every class has K). */
-export async function fewShot(dataset: Dataset, numClasses: number, k: number, seed: number): Promise<Dataset> {
+export async function fewShot(dataset: Dataset, numClasses: number, k: number, seed: number): Promise<Subset> {
   const counts = new Array<number>(numClasses).fill(0);
   const chosen: number[] = [];
   const listed = (dataset as Dataset & { samples?: readonly (readonly [string, number])[] }).samples;
@@ -110,8 +118,8 @@ export async function fewShot(dataset: Dataset, numClasses: number, k: number, s
   return new Subset(dataset, chosen);
 }
 
-/** The per-sample train and eval transforms for a model input size and normalization. */
-export function dataTransforms(data: DataSpec, inputSize: [number, number, number], mean: readonly number[], std: readonly number[], model: Model): { train: SampleTransform; eval: SampleTransform } {
+/** The per-sample train and eval transforms for a model input size and normalization (cfg: the model's pretrained cfg). */
+export function dataTransforms(data: DataSpec, inputSize: [number, number, number], mean: readonly number[], std: readonly number[], modelCfg: PretrainedCfg): { train: SampleTransform; eval: SampleTransform } {
   const native = data.imageSize && data.imageSize[0] === inputSize[1] && data.imageSize[1] === inputSize[2];
   const train = createTrainTransform({
     inputSize,
@@ -121,9 +129,30 @@ export function dataTransforms(data: DataSpec, inputSize: [number, number, numbe
     colorJitter: data.kind === 'shapes' ? null : 0.4,
     interpolation: 'bilinear',
   });
-  const cfg = { ...model.pretrainedCfg, inputSize, mean: [...mean] as [number, number, number], std: [...std] as [number, number, number], cropPct: native ? 1 : model.pretrainedCfg.cropPct };
+  const cfg = { ...modelCfg, inputSize, mean: [...mean] as [number, number, number], std: [...std] as [number, number, number], cropPct: native ? 1 : modelCfg.cropPct };
   const evalFn = native ? (img: Parameters<SampleTransform>[0]) => normalize(toTensor(img), mean, std) : evalTransform(cfg);
   return { train, eval: (img) => evalFn(img) };
+}
+
+/** What a worker needs to rebuild a split's dataset and transform (structured-cloneable). */
+export interface TrainPipelineOptions {
+  data: string;
+  split: 'train' | 'val';
+  model: string;
+  inputSize: [number, number, number];
+  mean: number[];
+  std: number[];
+  /** A subset of the split (few-shot), by index. */
+  indices?: number[];
+}
+
+/** The loader pipeline of a training or validation split: DataLoader workers load it by this export. */
+export function createTrainPipeline(o: TrainPipelineOptions): Pipeline {
+  const data = openData(o.data);
+  const split = o.split === 'train' ? data.train : data.val;
+  if (!split) throw new ArgumentError(`--data: ${o.data} has no validation split`);
+  const transforms = dataTransforms(data, o.inputSize, o.mean, o.std, resolveModel(o.model).cfg);
+  return { dataset: o.indices ? new Subset(split, o.indices) : split, transform: o.split === 'train' ? transforms.train : transforms.eval };
 }
 
 function classifierNames(model: Model): string[] {
@@ -190,7 +219,14 @@ export interface TrainTaskOptions {
   linearProbe?: boolean;
   fewShot?: number;
   seed?: number;
+  /** DataLoader worker threads (default 0: batches are built on the main thread). */
   workers?: number;
+  /** Keep an EMA of the weights and evaluate it each epoch. */
+  modelEma?: boolean;
+  /** EMA decay (default 0.9998, timm's). */
+  modelEmaDecay?: number;
+  /** EMA decay warm-up (timm's --model-ema-warmup). */
+  modelEmaWarmup?: boolean;
   imgSize?: number;
   /** Resume from a checkpoint or output directory; true: the newest under `output`. */
   resume?: string | boolean;
@@ -209,6 +245,8 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
   const data = openData(o.data);
   const numClasses = data.classes.length;
   const seed = o.seed ?? 0;
+  // As timm seeds torch: the initial weights (and dropout) follow --seed, also for a second run in one process.
+  manualSeed(seed);
   const { cfg } = resolveModel(o.model);
   const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : cfg.inputSize[1]);
   const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : cfg.inputSize[2])];
@@ -227,21 +265,30 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
   const trainable = model.parameters().filter((p) => p.requiresGrad).length;
   if (trainable === 0) throw new ArgumentError(`train: ${o.model} has no trainable parameters`);
 
-  const transforms = dataTransforms(data, inputSize, mean, std, model);
   const trainSet = o.fewShot ? await fewShot(data.train, numClasses, o.fewShot, seed) : data.train;
   const batchSize = o.batchSize ?? 64;
   const epochs = o.epochs ?? 10;
   const mixing = (o.mixup ?? 0) > 0 || (o.cutmix ?? 0) > 0;
   const smoothing = o.smoothing ?? 0.1;
-  const trainLoader = new DataLoader(trainSet, {
+  const dropLast = trainSet.length >= batchSize * 2;
+  const workers = o.workers ?? 0;
+  // With workers, every thread loads the split's pipeline from this module by name.
+  const spec = (split: 'train' | 'val'): PipelineSpec => ({
+    module: import.meta.url,
+    export: 'createTrainPipeline',
+    options: { data: o.data, split, model: o.model, inputSize, mean: [...mean], std: [...std], ...(split === 'train' && trainSet instanceof Subset ? { indices: [...trainSet.indices] } : {}) } satisfies TrainPipelineOptions,
+  });
+  const transforms = dataTransforms(data, inputSize, mean, std, model.pretrainedCfg);
+  const trainLoader = new DataLoader(workers > 0 ? spec('train') : trainSet, {
     batchSize,
     shuffle: true,
     seed,
-    dropLast: trainSet.length >= batchSize * 2,
-    transform: transforms.train,
+    dropLast,
+    workers,
+    transform: workers > 0 ? undefined : transforms.train,
     batchTransform: mixing ? createMixup({ mixupAlpha: o.mixup ?? 0, cutmixAlpha: o.cutmix ?? 0, labelSmoothing: smoothing, numClasses }) : undefined,
   });
-  const evalLoader = data.val ? new DataLoader(data.val, { batchSize, transform: transforms.eval }) : null;
+  const evalLoader = data.val ? new DataLoader(workers > 0 ? spec('val') : data.val, { batchSize, workers, transform: workers > 0 ? undefined : transforms.eval }) : null;
 
   const lr = o.lr ?? (1e-3 * batchSize * (o.accum ?? 1)) / 64;
   const wd = o.weightDecay ?? 0.05;
@@ -252,7 +299,8 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
     weightDecay: wd,
     ...(o.opt === 'sgd' ? { momentum: 0.9 } : {}),
   });
-  const updatesPerEpoch = Math.ceil((trainLoader.length ?? 1) / (o.accum ?? 1));
+  const batchesPerEpoch = dropLast ? Math.floor(trainSet.length / batchSize) : Math.ceil(trainSet.length / batchSize);
+  const updatesPerEpoch = Math.ceil(batchesPerEpoch / (o.accum ?? 1));
   const { scheduler } = createScheduler(o.sched ?? 'cosine', optimizer, {
     numEpochs: epochs,
     warmupEpochs: o.warmupEpochs ?? Math.min(5, epochs / 10),
@@ -271,6 +319,10 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
     teacher = { model: tModel, type: o.distillType ?? 'hard' };
   }
 
+  // The EMA's twin is built before the Trainer, which casts the model itself to bf16 under --amp: the average stays f32.
+  const modelEma = o.modelEma
+    ? new ModelEma(model, { decay: o.modelEmaDecay ?? 0.9998, useWarmup: o.modelEmaWarmup ?? false, module: buildModel(o.model, { numClasses, ...(side !== cfg.inputSize[1] ? { imgSize: side } : {}) }) })
+    : null;
   const trainer = new Trainer({
     model,
     modelName: model.modelName,
@@ -285,6 +337,7 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
     amp: o.amp ?? null,
     smoothing: mixing ? 0 : smoothing,
     teacher,
+    modelEma,
     onNonFinite: o.onNonFinite ?? 'stop',
     outputDir: o.output,
     checkpointEvery: o.checkpointEvery ?? null,
@@ -298,8 +351,14 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
     const from = o.resume === true ? o.output : o.resume;
     if (o.resume !== true || loadCheckpointIfAny(from)) trainer.resume(from);
   }
-  log(`training ${model.modelName} on ${o.data}: ${trainSet.length} images, ${numClasses} classes, input ${inputSize.slice(1).join('x')}, ${epochs} epochs, batch ${batchSize}, lr ${lr}`);
-  return trainer.fit();
+  const extras = [workers > 0 ? `${workers} loader worker${workers > 1 ? 's' : ''}` : '', modelEma ? `EMA decay ${modelEma.decay}${modelEma.useWarmup ? ' with warm-up' : ''}` : ''].filter(Boolean);
+  log(`training ${model.modelName} on ${o.data}: ${trainSet.length} images, ${numClasses} classes, input ${inputSize.slice(1).join('x')}, ${epochs} epochs, batch ${batchSize}, lr ${lr}${extras.map((e) => `, ${e}`).join('')}`);
+  try {
+    return await trainer.fit();
+  } finally {
+    await trainLoader.close();
+    await evalLoader?.close();
+  }
 }
 
 function loadCheckpointIfAny(dir: string): boolean {
@@ -332,6 +391,6 @@ export async function runEvaluation(o: EvalTaskOptions): Promise<EvalResult & { 
   const model = buildModel(o.model, { numClasses, ...(side !== cfg.inputSize[1] ? { imgSize: side } : {}) });
   const file = await weightsFile(o.weights);
   loadModelWeights(model, readSafetensors(file).tensors, file);
-  const loader = new DataLoader(dataset, { batchSize: o.batchSize ?? 64, transform: dataTransforms(data, inputSize, cfg.mean, cfg.std, model).eval });
+  const loader = new DataLoader(dataset, { batchSize: o.batchSize ?? 64, transform: dataTransforms(data, inputSize, cfg.mean, cfg.std, model.pretrainedCfg).eval });
   return { ...(await evaluate(model, loader, numClasses)), classes: data.classes };
 }

@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: one directory `checkpoint-<step>/` per save, holding
- * `model.safetensors`, `optimizer.safetensors` and `state.json` (optimizer/scheduler/loader/RNG
- * state, epoch, step, best metric, arguments).
+ * `model.safetensors`, `optimizer.safetensors`, `model_ema.safetensors` when the run keeps an EMA
+ * of the weights, and `state.json` (optimizer/scheduler/loader/RNG state, epoch, step, best
+ * metric, arguments).
  *
  * Atomicity: everything is written into a hidden temp directory, `state.json` last and fsynced,
  * and the directory is then renamed into place. A checkpoint directory without `state.json` is
@@ -33,6 +34,7 @@ export const CHECKPOINT_FORMAT = 'tsvision.checkpoint/1';
 const STATE_FILE = 'state.json';
 const MODEL_FILE = 'model.safetensors';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
+const EMA_FILE = 'model_ema.safetensors';
 const BEST_FILE = 'best.json';
 const NAME = /^checkpoint-(\d+)$/;
 
@@ -61,6 +63,8 @@ export interface CheckpointState {
 export interface CheckpointContents {
   model: StateDict;
   optimizer: OptimizerStateDict | null;
+  /** The EMA of the weights (ModelEma.stateDict()), when the run keeps one. */
+  ema?: StateDict | null;
   state: Omit<CheckpointState, 'format' | 'optimizer'>;
 }
 
@@ -69,6 +73,8 @@ export interface LoadedCheckpoint {
   path: string;
   model: Map<string, Tensor>;
   optimizer: OptimizerStateDict | null;
+  /** The EMA weights, or null when the checkpoint has none. */
+  ema: Map<string, Tensor> | null;
   state: CheckpointState;
 }
 
@@ -81,17 +87,25 @@ function fsyncPath(path: string): void {
   }
 }
 
-/** Writes JSON atomically: a temp file in the same directory, fsync, rename, fsync the directory. */
+/**
+ * Writes JSON atomically: a temp file in the same directory, fsync, rename, fsync the directory.
+ * On failure (a full disk) the temp file is removed and the old file, if any, is left as it was.
+ */
 export function writeJsonAtomic(file: string, value: unknown, dir: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, `${JSON.stringify(value, null, 1)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, `${JSON.stringify(value, null, 1)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, file);
   fsyncPath(dir);
 }
 
@@ -144,7 +158,10 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
     } catch {
       // the place is unwritable or gone; the next save cleans up a leftover temp dir
     }
-    throw new CheckpointError(`saveCheckpoint: could not write checkpoint-${contents.state.step} in ${dir}: ${(e as Error).message}; the previous checkpoints are kept`);
+    // The safetensors writer wraps the errno in its own error's message.
+    const full = (e as NodeJS.ErrnoException).code === 'ENOSPC' || /\bENOSPC\b/.test((e as Error).message);
+    const why = full ? 'the disk is full (ENOSPC); free some space or write to another directory' : (e as Error).message;
+    throw Object.assign(new CheckpointError(`saveCheckpoint: could not write checkpoint-${contents.state.step} in ${dir}: ${why}; the previous checkpoints are kept`), { cause: e });
   }
 }
 
@@ -156,6 +173,7 @@ function writeCheckpoint(dir: string, tmp: string, contents: CheckpointContents,
   mkdirSync(tmp);
   writeSafetensors(join(tmp, MODEL_FILE), contents.model, { format: 'pt', producer: 'tsvision trainer' });
   writeSafetensors(join(tmp, OPTIMIZER_FILE), contents.optimizer?.tensors ?? new Map(), { producer: 'tsvision trainer' });
+  if (contents.ema) writeSafetensors(join(tmp, EMA_FILE), contents.ema, { format: 'pt', producer: 'tsvision trainer' });
   const state: CheckpointState = { format: CHECKPOINT_FORMAT, ...contents.state, optimizer: contents.optimizer?.meta ?? null };
   writeJsonAtomic(join(tmp, STATE_FILE), state, tmp);
   // A checkpoint of the same step (re-saved after a resume) is replaced: the old one goes only
@@ -192,7 +210,8 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   if (state.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`loadCheckpoint: ${dir} has format ${String(state.format)}, expected ${CHECKPOINT_FORMAT}`);
   const model = readSafetensors(join(dir, MODEL_FILE)).tensors;
   const optimizer = state.optimizer ? { tensors: readSafetensors(join(dir, OPTIMIZER_FILE)).tensors, meta: state.optimizer } : null;
-  return { path: dir, model, optimizer, state };
+  const ema = existsSync(join(dir, EMA_FILE)) ? readSafetensors(join(dir, EMA_FILE)).tensors : null;
+  return { path: dir, model, optimizer, ema, state };
 }
 
 /**

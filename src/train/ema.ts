@@ -90,6 +90,20 @@ export class ModelEma {
     });
   }
 
+  /** Restores averaged weights saved from stateDict() (a checkpoint's EMA); every key must match in name and shape. */
+  loadStateDict(stateDict: Map<string, Tensor>): void {
+    const missing = [...this.values.keys()].filter((k) => !stateDict.has(k));
+    const unexpected = [...stateDict.keys()].filter((k) => !this.values.has(k));
+    const misShaped = [...this.values].filter(([k, v]) => stateDict.has(k) && stateDict.get(k)!.shape.join() !== v.shape.join()).map(([k]) => k);
+    if (missing.length || unexpected.length || misShaped.length) {
+      const parts = [['missing', missing], ['unexpected', unexpected], ['mis-shaped', misShaped]].filter(([, keys]) => keys.length > 0).map(([what, keys]) => `${what} ${(keys as string[]).slice(0, 3).join(', ')}`);
+      throw new ArgumentError(`ModelEma.loadStateDict: the weights do not fit the average: ${parts.join('; ')}`);
+    }
+    noGrad(() => {
+      for (const [name, v] of this.values) v.copy_(stateDict.get(name)!);
+    });
+  }
+
   /** The averaged weights, keyed by the model's names (views; clone to keep). */
   stateDict(): Map<string, Tensor> {
     return new Map(this.values);

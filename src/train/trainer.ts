@@ -14,6 +14,11 @@
  * from these), the generators' (seed, offset) and the trainer's counters. Checkpoints are taken at
  * update boundaries only, so no half-accumulated gradient is ever lost; a resumed run repeats the
  * uninterrupted one bit for bit.
+ *
+ * EMA (timm's --model-ema): a ModelEma is updated after every applied update with the update
+ * count as its step, evaluated after each epoch beside the model when it holds a module (the
+ * record's emaEvalLoss, emaTop1, emaTop5), and saved in every checkpoint. The best checkpoint is
+ * still chosen by the model's own top-1, since that is the model the checkpoint's weights hold.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +37,7 @@ import type { LRScheduler } from './scheduler.ts';
 import { ConfusionMatrix, RunningAverage, targetRanks } from './metrics.ts';
 import { bestCheckpoint, loadCheckpoint, loadModelWeights, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { plotCurves } from './plot.ts';
+import type { ModelEma } from './ema.ts';
 
 /** The loss (or a gradient) became NaN or infinite and the trainer was told to stop. */
 export class NonFiniteError extends TsvisionError {
@@ -75,6 +81,10 @@ export interface EpochRecord {
   imagesPerSecond: number;
   seconds: number;
   skippedSteps: number;
+  /** With an EMA that holds a module and an eval loader: the EMA weights' evaluation. */
+  emaEvalLoss?: number;
+  emaTop1?: number;
+  emaTop5?: number;
 }
 
 /** Evaluation results. */
@@ -110,6 +120,8 @@ export interface TrainerOptions {
   /** Label smoothing for class-index targets (soft targets from Mixup carry their own). */
   smoothing?: number;
   teacher?: TeacherOptions | null;
+  /** An EMA of the weights, built on the model before the Trainer (which may cast the model to bf16); see the module comment. */
+  modelEma?: ModelEma | null;
   /** On a NaN/Inf loss or gradient: throw NonFiniteError (default) or skip the update. */
   onNonFinite?: 'stop' | 'skip';
   /** Where checkpoints, logs and the plot go (nothing is written without it). */
@@ -160,6 +172,7 @@ interface Counters {
 }
 
 const CSV_COLUMNS: (keyof EpochRecord)[] = ['epoch', 'step', 'trainLoss', 'lr', 'evalLoss', 'top1', 'top5', 'imagesPerSecond', 'seconds', 'skippedSteps'];
+const EMA_CSV_COLUMNS: (keyof EpochRecord)[] = ['emaEvalLoss', 'emaTop1', 'emaTop5'];
 
 function firstLogits(out: Tensor | readonly [Tensor, Tensor]): Tensor {
   return out instanceof Tensor ? out : out[0];
@@ -212,6 +225,9 @@ export class Trainer {
       throw new ArgumentError(`Trainer.resume: checkpoint ${ckpt.path} is for model '${state.model}', not '${this.options.modelName}'`);
     }
     loadModelWeights(this.options.model, ckpt.model, ckpt.path);
+    const ema = this.options.modelEma;
+    if (ema && ckpt.ema) ema.loadStateDict(ckpt.ema);
+    else if (ema) ema.set(this.options.model);
     if (ckpt.optimizer) this.options.optimizer.loadStateDict(ckpt.optimizer);
     if (state.scheduler && this.options.scheduler) this.options.scheduler.loadStateDict(state.scheduler);
     if (state.loader) this.options.trainLoader.loadStateDict(state.loader);
@@ -242,6 +258,7 @@ export class Trainer {
       {
         model: this.options.model.stateDict(),
         optimizer: this.options.optimizer.stateDict(),
+        ema: this.options.modelEma?.stateDict() ?? null,
         state: {
           model: this.options.modelName ?? '',
           epoch: loader.epoch,
@@ -312,7 +329,8 @@ export class Trainer {
     if (!dir) return;
     const h = this.counters.history;
     writeFileSync(join(dir, 'metrics.jsonl'), h.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    writeFileSync(join(dir, 'metrics.csv'), [CSV_COLUMNS.join(','), ...h.map((r) => CSV_COLUMNS.map((k) => r[k] ?? '').join(','))].join('\n') + '\n');
+    const columns = h.some((r) => r.emaTop1 !== undefined) ? [...CSV_COLUMNS, ...EMA_CSV_COLUMNS] : CSV_COLUMNS;
+    writeFileSync(join(dir, 'metrics.csv'), [columns.join(','), ...h.map((r) => columns.map((k) => r[k] ?? '').join(','))].join('\n') + '\n');
     const nums = (k: keyof EpochRecord) => h.map((r) => (typeof r[k] === 'number' ? (r[k] as number) : NaN));
     await plotCurves(join(dir, 'curves.png'), [
       { title: 'loss', series: [{ name: 'train', values: nums('trainLoss'), color: [31, 119, 180] }, { name: 'eval', values: nums('evalLoss'), color: [255, 127, 14] }] },
@@ -341,13 +359,14 @@ export class Trainer {
       const c = this.counters;
       while (trainLoader.stateDict().epoch < o.epochs && c.step < stopAt) {
         const epoch = trainLoader.stateDict().epoch;
-        const total = trainLoader.length;
         const started = performance.now();
         let images = 0;
         let updateLoss = 0;
         let badLoss: number | null = null;
         let stopped = false;
         for await (const batch of trainLoader) {
+          // Read per batch: a loader over a PipelineSpec learns its length at its first batch.
+          const total = trainLoader.length;
           const position = trainLoader.stateDict().position;
           const lastOfEpoch = total !== undefined && position >= total;
           // An update spans accumSteps micro-batches, aligned to the epoch start (fewer at its end).
@@ -381,6 +400,7 @@ export class Trainer {
           optimizer.step();
           optimizer.zeroGrad();
           c.step++;
+          o.modelEma?.update(model, c.step);
           o.scheduler?.stepUpdate(c.step);
           c.stepLosses.push(updateLoss);
           c.epochLossSum += updateLoss;
@@ -406,6 +426,8 @@ export class Trainer {
         o.scheduler?.step(epoch + 1);
         const seconds = (performance.now() - started) / 1000;
         const evalResult = o.evalLoader ? await this.evaluate(o.evalLoader) : null;
+        const emaModule = o.modelEma?.module as TrainableModel | null | undefined;
+        const emaResult = o.evalLoader && emaModule ? await evaluate(emaModule, o.evalLoader, o.numClasses, emaModule.parameters()[0]?.dtype === 'bfloat16' ? 'bfloat16' : 'float32') : null;
         this.setTrainMode();
         const record: EpochRecord = {
           epoch: epoch + 1,
@@ -418,6 +440,7 @@ export class Trainer {
           imagesPerSecond: seconds > 0 ? images / seconds : 0,
           seconds,
           skippedSteps: c.skipped,
+          ...(emaResult ? { emaEvalLoss: emaResult.loss, emaTop1: emaResult.top1, emaTop5: emaResult.top5 } : {}),
         };
         c.history.push(record);
         c.epochLossSum = 0;
@@ -431,6 +454,7 @@ export class Trainer {
         this.log(
           `epoch ${record.epoch}/${o.epochs}: train loss ${record.trainLoss.toFixed(4)}` +
             (evalResult ? `, eval loss ${evalResult.loss.toFixed(4)}, top-1 ${(evalResult.top1 * 100).toFixed(2)}%, top-5 ${(evalResult.top5 * 100).toFixed(2)}%` : '') +
+            (emaResult ? `, EMA top-1 ${(emaResult.top1 * 100).toFixed(2)}%` : '') +
             `, ${record.imagesPerSecond.toFixed(1)} img/s, ${formatDuration(seconds)}`,
         );
         if (this.interruptRequested) break;

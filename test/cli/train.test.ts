@@ -105,3 +105,74 @@ test('Ctrl-C (a real SIGINT) saves a checkpoint after the current update and exi
   assert.ok(steps[0] >= 1 && steps[0] < 50, String(steps));
   rmSync(out, { recursive: true });
 });
+
+/** The per-update losses a finished run recorded in its newest checkpoint. */
+function recordedLosses(out: string): number[] {
+  const state = JSON.parse(readFileSync(path.join(listCheckpoints(out).at(-1)!.path, 'state.json'), 'utf8')) as { extra: { stepLosses: number[] } };
+  return state.extra.stepLosses;
+}
+
+const metrics = (out: string) => readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+test('--workers 1 builds the very batches of --workers 0: identical losses and eval', async () => {
+  const runs = ['0', '1'].map((workers) => {
+    const out = mkdtempSync(path.join(tmpdir(), `tsv-workers${workers}-`));
+    const r = cli('train', '--model', 'resnet18', '--data', DATA, '--output', out, '--epochs', '1', '--batch-size', '8', '--warmup-epochs', '0', '--workers', workers);
+    assert.equal(r.code, 0, r.stderr);
+    if (workers === '1') assert.match(r.stderr, /training .*, 1 loader worker\b/);
+    const result = { losses: recordedLosses(out), metrics: metrics(out)[0] };
+    rmSync(out, { recursive: true });
+    return result;
+  });
+  assert.equal(runs[0].losses.length, 4);
+  assert.deepEqual(runs[1].losses, runs[0].losses);
+  for (const k of ['trainLoss', 'evalLoss', 'top1', 'top5']) assert.equal(runs[1].metrics[k], runs[0].metrics[k], k);
+  // A few-shot subset reaches the workers by index.
+  const fewShotLosses: number[][] = [];
+  for (const workers of [0, 1]) {
+    const out = mkdtempSync(path.join(tmpdir(), `tsv-fewshot-workers${workers}-`));
+    const r = await runTraining({ model: 'resnet18', data: DATA, output: out, epochs: 1, batchSize: 4, fewShot: 4, workers, warmupEpochs: 0, ...quiet });
+    rmSync(out, { recursive: true });
+    fewShotLosses.push(r.stepLosses);
+  }
+  assert.equal(fewShotLosses[0].length, 2);
+  assert.deepEqual(fewShotLosses[1], fewShotLosses[0]);
+  const bad = cli('train', '--model', 'resnet18', '--data', DATA, '--output', '/tmp/x', '--workers=-1');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--workers expects an integer >= 0, got '-1'/);
+});
+
+test('--model-ema evaluates the EMA each epoch (emaTop1 in metrics.jsonl/csv), saves it and resumes it', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'tsv-ema-'));
+  const args = ['train', '--model', 'resnet18', '--data', DATA, '--output', out, '--batch-size', '16', '--warmup-epochs', '0', '--model-ema'];
+  // Decay 0: the average is a copy of the model after every update, so its evaluation is the model's.
+  const r = cli(...args, '--epochs', '1', '--model-ema-decay', '0');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /EMA decay 0\b/);
+  assert.match(r.stderr, /epoch 1\/1: .*top-1 [\d.]+%, top-5 [\d.]+%, EMA top-1 [\d.]+%/);
+  const [first] = metrics(out);
+  assert.equal(typeof first.emaTop1, 'number');
+  assert.equal(first.emaTop1, first.top1);
+  assert.equal(first.emaEvalLoss, first.evalLoss);
+  assert.equal(first.emaTop5, first.top5);
+  assert.match(readFileSync(path.join(out, 'metrics.csv'), 'utf8').split('\n')[0], /,emaEvalLoss,emaTop1,emaTop5$/);
+  assert.ok(existsSync(path.join(listCheckpoints(out).at(-1)!.path, 'model_ema.safetensors')));
+  const again = cli(...args, '--epochs', '2', '--model-ema-decay', '0.5', '--resume');
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /resumed from .*checkpoint-2/);
+  const records = metrics(out);
+  assert.equal(records.length, 2);
+  assert.ok(records[1].emaTop1 >= 0 && records[1].emaTop1 <= 1, String(records[1].emaTop1));
+  rmSync(out, { recursive: true });
+  const plain = mkdtempSync(path.join(tmpdir(), 'tsv-noema-'));
+  assert.equal(cli('train', '--model', 'resnet18', '--data', DATA, '--output', plain, '--epochs', '1', '--batch-size', '16', '--max-steps', '1').code, 0);
+  assert.equal(listCheckpoints(plain).length, 1);
+  assert.ok(!existsSync(path.join(listCheckpoints(plain)[0].path, 'model_ema.safetensors')));
+  rmSync(plain, { recursive: true });
+  const e1 = cli('train', '--model', 'resnet18', '--data', DATA, '--output', '/tmp/x', '--model-ema-decay', '0.9');
+  assert.equal(e1.code, 2);
+  assert.match(e1.stderr, /--model-ema-decay and --model-ema-warmup need --model-ema/);
+  const e2 = cli('train', '--model', 'resnet18', '--data', DATA, '--output', '/tmp/x', '--model-ema', '--model-ema-decay', '1.5');
+  assert.equal(e2.code, 2);
+  assert.match(e2.stderr, /--model-ema-decay expects a number in \[0, 1\], got '1.5'/);
+});

@@ -10,6 +10,7 @@ import { readSafetensors } from '../../src/io/safetensors.ts';
 import { Module, Sequential, Linear, GELU, LayerNorm, BatchNorm1d } from '../../src/nn/index.ts';
 import { Tensor, tensor, noGrad } from '../../src/tensor/index.ts';
 import { clipGradNorm_, clipGradValue_, ModelEma } from '../../src/train/index.ts';
+import { ArgumentError } from '../../src/errors.ts';
 import { fixturesDir } from '../helpers/opcheck.ts';
 
 const fixture = readSafetensors(path.join(fixturesDir, 'train', 'optim.safetensors'));
@@ -120,4 +121,21 @@ test('ModelEma: a twin module holds the average; excludeBuffers copies buffers',
   ema.set(model);
   assert.deepEqual([...twin.bn.weight?.toArray() ?? []], [6, 6]);
   assert.throws(() => new ModelEma(model, { decay: 2 }), /decay must be in \[0, 1\], got 2/);
+});
+
+test('ModelEma.loadStateDict restores a saved average and rejects one that does not fit', () => {
+  const model = new Tiny();
+  setAll(model, 2);
+  const ema = new ModelEma(model, { decay: 0.5, module: new Tiny() });
+  const saved = new Map([...ema.stateDict()].map(([k, v]) => [k, v.clone()]));
+  setAll(model, 4);
+  ema.update(model);
+  assert.notDeepEqual([...ema.stateDict().get('fc.weight')!.toArray()], [2, 2, 2, 2]);
+  ema.loadStateDict(saved);
+  assert.deepEqual([...(ema.module as Tiny).fc.weight.toArray()], [2, 2, 2, 2]);
+  const wrong = new Map(saved);
+  wrong.delete('fc.bias');
+  wrong.set('fc.extra', tensor([1]));
+  wrong.set('fc.weight', tensor([1, 2]));
+  assert.throws(() => ema.loadStateDict(wrong), (e: unknown) => e instanceof ArgumentError && /ModelEma\.loadStateDict: .*missing fc\.bias; unexpected fc\.extra; mis-shaped fc\.weight/.test(e.message));
 });

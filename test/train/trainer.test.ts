@@ -13,7 +13,7 @@ import { shapes } from '../../src/data/datasets/index.ts';
 import { createMixup } from '../../src/data/mixup.ts';
 import { Conv2d, Dropout, Linear, Module, ReLU } from '../../src/nn/index.ts';
 import { Tensor, add, full, manualSeed, mean, mul, noGrad, sqrt } from '../../src/tensor/index.ts';
-import { AdamW, CheckpointError, NonFiniteError, Trainer, createScheduler, listCheckpoints, type TrainerOptions } from '../../src/train/index.ts';
+import { AdamW, CheckpointError, ModelEma, NonFiniteError, Trainer, createScheduler, listCheckpoints, type TrainerOptions } from '../../src/train/index.ts';
 
 class TinyNet extends Module {
   conv: Conv2d;
@@ -170,6 +170,32 @@ test('resuming into a different architecture fails before the first update', asy
   const wide = setup({ width: 8, onStep: () => steps++ });
   assert.throws(() => wide.resume(dir), (e: unknown) => e instanceof CheckpointError && /conv\.weight \[4,3,3,3\] vs model \[8,3,3,3\]/.test(e.message));
   assert.equal(steps, 0);
+  rmSync(dir, { recursive: true });
+});
+
+/** setup() plus an EMA (decay 0.7) held in a twin TinyNet. */
+function setupWithEma(overrides: Parameters<typeof setup>[0] = {}): Trainer {
+  const base = setup(overrides);
+  return new Trainer({ ...base.options, modelEma: new ModelEma(base.options.model, { decay: 0.7, module: new TinyNet(2) }) });
+}
+
+const emaWeights = (t: Trainer) => [...t.options.modelEma!.stateDict().values()].map((v) => Array.from(v.toArray() as Float32Array));
+
+test('EMA: evaluated each epoch (emaTop1), saved in checkpoints and restored on resume bitwise', async () => {
+  const straight = setupWithEma();
+  const full = await straight.fit();
+  for (const r of full.history) for (const k of ['emaEvalLoss', 'emaTop1', 'emaTop5'] as const) assert.equal(typeof r[k], 'number', k);
+  assert.notDeepEqual(emaWeights(straight), weights(straight));
+  const dir = tmp();
+  await setupWithEma({ outputDir: dir, maxSteps: 3 }).fit();
+  assert.ok(existsSync(path.join(listCheckpoints(dir)[0].path, 'model_ema.safetensors')));
+  const resumed = setupWithEma({ outputDir: dir });
+  resumed.resume(dir);
+  const rest = await resumed.fit();
+  assert.deepEqual(rest.stepLosses, full.stepLosses);
+  assert.deepEqual(emaWeights(resumed), emaWeights(straight));
+  assert.deepEqual(rest.history.map((r) => r.emaTop1), full.history.map((r) => r.emaTop1));
+  assert.match(readFileSync(path.join(dir, 'metrics.csv'), 'utf8'), /^epoch,.*,skippedSteps,emaEvalLoss,emaTop1,emaTop5\n/);
   rmSync(dir, { recursive: true });
 });
 
