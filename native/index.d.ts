@@ -15,6 +15,7 @@ import type { NativeIndex } from './types/index.d.ts';
 import type { NativeResample } from './types/resample.d.ts';
 import type { NativeRandom } from './types/random.d.ts';
 import type { NativeImage } from './types/image.d.ts';
+import type { NativeOptim } from './types/optim.d.ts';
 
 export type { NativeTensor } from './types/core.d.ts';
 
@@ -29,4 +30,5 @@ export type NativeAddon = NativeCore &
   NativeIndex &
   NativeResample &
   NativeRandom &
-  NativeImage;
+  NativeImage &
+  NativeOptim;

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tsv::RegisterResample(env, exports);
   tsv::RegisterRandom(env, exports);
   tsv::RegisterImage(env, exports);
+  tsv::RegisterOptim(env, exports);
   return exports;
 }
 

@@ -93,6 +93,7 @@ void RegisterIndex(Napi::Env env, Napi::Object exports);
 void RegisterResample(Napi::Env env, Napi::Object exports);
 void RegisterRandom(Napi::Env env, Napi::Object exports);
 void RegisterImage(Napi::Env env, Napi::Object exports);
+void RegisterOptim(Napi::Env env, Napi::Object exports);
 
 // bf16 <-> f32, round to nearest even, NaN kept quiet.
 inline float Bf16ToF32(uint16_t v) {

@@ -5,7 +5,8 @@
  */
 import { Optimizer, type BaseHyper, type ParamsInput } from './optimizer.ts';
 import { ArgumentError } from '../../errors.ts';
-import { maximum } from '../../tensor/ops/elementwise.ts';
+import { zeros } from '../../tensor/creation.ts';
+import { native } from '../../tensor/native.ts';
 
 export interface AdamOptions extends BaseHyper {
   betas: [number, number];
@@ -26,35 +27,28 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     super(params, defaults);
   }
 
+  // One fused native pass per parameter (native/src/optim.cc) on its f32 value (the parameter, or
+  // its master copy when bf16) and f32 moments, in place.
   protected update(): void {
     for (const g of this.paramGroups) {
       const [b1, b2] = g.betas;
       for (const p of g.params) {
         if (p.grad === null) continue;
         const s = this.stateOf(p);
-        let w = this.masterOf(p, s);
-        let grad = this.gradOf(p);
-        if (g.maximize) grad = grad.neg();
         const step = (s.scalars.step ?? 0) + 1;
         s.scalars.step = step;
-        if (g.weightDecay !== 0) {
-          if (this.decoupled) w = w.mul(1 - g.lr * g.weightDecay);
-          else grad = grad.add(w, g.weightDecay);
-        }
-        const m = s.tensors.exp_avg === undefined ? grad.mul(1 - b1) : s.tensors.exp_avg.mul(b1).add(grad, 1 - b1);
-        const sq = grad.mul(grad);
-        const v = s.tensors.exp_avg_sq === undefined ? sq.mul(1 - b2) : s.tensors.exp_avg_sq.mul(b2).add(sq, 1 - b2);
-        s.tensors.exp_avg = m;
-        s.tensors.exp_avg_sq = v;
-        const bc1 = 1 - b1 ** step;
-        const bc2Sqrt = Math.sqrt(1 - b2 ** step);
-        let second = v;
-        if (g.amsgrad) {
-          second = s.tensors.max_exp_avg_sq === undefined ? v.clone() : maximum(s.tensors.max_exp_avg_sq, v);
-          s.tensors.max_exp_avg_sq = second;
-        }
-        const denom = second.sqrt().div(bc2Sqrt).add(g.eps);
-        this.commit(p, s, w.sub(m.div(denom), g.lr / bc1));
+        const master = this.masterOf(p, s);
+        const w = master.isContiguous() ? master : master.contiguous();
+        const grad = p.grad.dtype === 'float32' || p.grad.dtype === 'bfloat16' ? p.grad.detach().contiguous() : this.gradOf(p).contiguous();
+        const m = (s.tensors.exp_avg ??= zeros(p.shape));
+        const v = (s.tensors.exp_avg_sq ??= zeros(p.shape));
+        const vmax = g.amsgrad ? (s.tensors.max_exp_avg_sq ??= zeros(p.shape)) : null;
+        const decay = this.decoupled ? 1 - g.lr * g.weightDecay : 1;
+        const gradDecay = this.decoupled ? 0 : g.weightDecay;
+        native.adamStep(w, grad, m, v, vmax, g.maximize ? -1 : 1, decay, gradDecay, b1, b2, Math.sqrt(1 - b2 ** step), g.eps, g.lr / (1 - b1 ** step));
+        for (const t of [w, m, v, vmax]) if (t) t.storage.version++;
+        if (w !== master) master.copy_(w);
+        if (p !== master) p.copy_(w);
       }
     }
   }
