@@ -7,6 +7,17 @@ namespace tsv {
 
 namespace {
 
+// An epilogue activation by name (the TS side's linear epilogues); "" for none.
+dnnl::algorithm EpilogueActivation(const std::string& name) {
+  if (name == "geluErf") return dnnl::algorithm::eltwise_gelu_erf;
+  if (name == "geluTanh") return dnnl::algorithm::eltwise_gelu_tanh;
+  if (name == "relu") return dnnl::algorithm::eltwise_relu;
+  Fail("unknown epilogue activation '" + name + "', expected geluErf, geluTanh or relu");
+  return dnnl::algorithm::undef;
+}
+
+// matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null):
+// out = act(a·b + bias) + residual, the activation and residual add running as post-ops.
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const char* op = "matmul";
   View a = ReadView(info[0], op, "a");
@@ -19,16 +30,32 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   if (nd < 2 || a.ndim() != nd || b.ndim() != nd) Fail("a, b and out must have the same rank >= 2");
   if (a.shape[nd - 1] != b.shape[nd - 2]) Fail("inner dims differ: a " + DimsKey(a.shape) + " b " + DimsKey(b.shape));
   if (hasBias && bias.ndim() != nd) Fail("bias must have the rank of out");
+  const std::string activation = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  const bool hasResidual = info.Length() > 5 && !IsNullish(info[5]);
+  View residual;
+  if (hasResidual) {
+    residual = ReadView(info[5], op, "residual");
+    if (residual.shape != out.shape || residual.dtype != out.dtype) Fail("residual must have out's shape and dtype, got " + DimsKey(residual.shape));
+  }
 
-  std::string key = std::string("mm|") + ViewKey(a) + ViewKey(b) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(out);
+  std::string key = std::string("mm|") + ViewKey(a) + ViewKey(b) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(out) + activation + "|" +
+                    (hasResidual ? ViewKey(residual) : "-");
   auto& prim = CachedPrimitive<dnnl::matmul>(key, [&]() {
     dnnl::matmul::desc d = hasBias ? dnnl::matmul::desc(a.desc(op), b.desc(op), bias.desc(op), out.desc(op))
                                    : dnnl::matmul::desc(a.desc(op), b.desc(op), out.desc(op));
-    return dnnl::matmul(dnnl::matmul::primitive_desc(d, Engine()));
+    dnnl::primitive_attr attr;
+    if (!activation.empty() || hasResidual) {
+      dnnl::post_ops po;
+      if (!activation.empty()) po.append_eltwise(1.f, EpilogueActivation(activation), 0.f, 0.f);
+      if (hasResidual) po.append_binary(dnnl::algorithm::binary_add, residual.desc(op));
+      attr.set_post_ops(po);
+    }
+    return dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, Engine()));
   });
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, a.mem(op)}, {DNNL_ARG_WEIGHTS, b.mem(op)}, {DNNL_ARG_DST, out.mem(op)}};
   if (hasBias) args.emplace(DNNL_ARG_BIAS, bias.mem(op));
+  if (hasResidual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation.empty() ? 0 : 1) | DNNL_ARG_SRC_1, residual.mem(op));
   Run(prim, args);
   return info.Env().Undefined();
 }

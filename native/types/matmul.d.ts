@@ -3,7 +3,12 @@ import type { NativeTensor } from './core.d.ts';
 export interface NativeMatmul {
   /**
    * out[..., M, N] = a[..., M, K] · b[..., K, N] (+ bias). All of equal rank >= 2; batch
-   * dims of a, b (and bias) may be 1 to broadcast; any strides; one float dtype.
+   * dims of a, b (and bias) may be 1 to broadcast; any strides; one float dtype. An epilogue
+   * runs inside the kernel: `activation` ('geluErf' | 'geluTanh' | 'relu') on the sum, then
+   * `residual` (out's shape and dtype) added.
    */
-  matmul(a: NativeTensor, b: NativeTensor, bias: NativeTensor | null, out: NativeTensor): void;
+  matmul(
+    a: NativeTensor, b: NativeTensor, bias: NativeTensor | null, out: NativeTensor,
+    activation?: 'geluErf' | 'geluTanh' | 'relu' | null, residual?: NativeTensor | null,
+  ): void;
 }

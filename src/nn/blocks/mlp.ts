@@ -1,7 +1,8 @@
 /** Mlp: the two-layer feed-forward block of ViT, Mixer and friends (timm `layers/mlp.py`, same names). */
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Module } from '../module.ts';
-import { GELU } from '../layers/activation.ts';
+import { linearEpilogue } from '../../tensor/ops/linalg.ts';
+import { GELU, ReLU } from '../layers/activation.ts';
 import type { UnaryModule } from '../layers/containers.ts';
 import { Dropout } from '../layers/dropout.ts';
 import { Linear } from '../layers/linear.ts';
@@ -42,7 +43,10 @@ export class Mlp extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    x = this.drop1.forward(this.act.forward(this.fc1.forward(x)));
+    // A GELU or ReLU runs inside fc1's matmul kernel when no gradient is recorded.
+    const activation = this.act instanceof GELU ? (this.act.approximate === 'tanh' ? 'geluTanh' : 'geluErf') : this.act instanceof ReLU ? 'relu' : null;
+    x = activation ? linearEpilogue(x, this.fc1.weight, this.fc1.bias, { activation }) : this.act.forward(this.fc1.forward(x));
+    x = this.drop1.forward(x);
     return this.drop2.forward(this.fc2.forward(x));
   }
 }

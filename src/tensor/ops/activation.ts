@@ -66,13 +66,13 @@ function softmaxOp(op: string, x: Tensor, dim: number, isLog: boolean): Tensor {
   floatInput(op, x);
   const axis = normalizeDim(op, dim, x.ndim);
   const src = contiguous(x.detach());
-  const out = Tensor.empty(src.shape, src.dtype);
+  const out = Tensor.uninitialized(src.shape, src.dtype);
   native.softmax(src, out, axis, isLog);
   return record(out, op, [x], (g) => {
     // oneDNN's log-softmax backward turns a NaN row (all −inf input) into ±inf; torch keeps NaN.
     // Its inputs are class scores, small next to attention maps, so composing costs little.
     if (isLog) return [sub(g, mul(exp(out), sum(g, axis, true)))];
-    const gx = Tensor.empty(out.shape, out.dtype);
+    const gx = Tensor.uninitialized(out.shape, out.dtype);
     native.softmaxBackward(out, contiguous(cast(g, out.dtype)), gx, axis, false);
     return [gx];
   });

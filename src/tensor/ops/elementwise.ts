@@ -25,7 +25,7 @@ type BinaryName = keyof typeof BINARY_OP;
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   x.assertAlive('to');
-  const out = Tensor.empty(x.shape, dtype);
+  const out = Tensor.uninitialized(x.shape, dtype);
   native.copy(x, out);
   if (!isFloating(dtype) || !isFloating(x.dtype)) return out;
   return record(out, 'cast', [x], (g) => [cast(g, x.dtype)]);
@@ -57,7 +57,7 @@ function operands(name: string, a: Tensor | number, b: Tensor | number, floatOnl
 }
 
 function runBinary(op: BinaryName, x: Tensor, y: Tensor, shape: number[], outDtype: DType): Tensor {
-  const out = Tensor.empty(shape, outDtype);
+  const out = Tensor.uninitialized(shape, outDtype);
   const xe = shapeEquals(x.shape, shape) ? x : expand(x.detach(), shape);
   const ye = shapeEquals(y.shape, shape) ? y : expand(y.detach(), shape);
   native.binary(BINARY_OP[op], xe, ye, out);

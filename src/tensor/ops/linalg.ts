@@ -1,10 +1,11 @@
 /** Matrix products on oneDNN matmul (native/src/matmul.cc): matmul, bmm, linear. */
 import { DTypeError, ShapeError } from '../../errors.ts';
-import { record } from '../autograd.ts';
+import { needsGrad, record } from '../autograd.ts';
 import { isFloating, promoteTypes } from '../dtype.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
-import { cast } from './elementwise.ts';
+import { gelu, relu } from './activation.ts';
+import { add, cast } from './elementwise.ts';
 import { sum } from './reduce.ts';
 import { broadcastShapes, contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
 
@@ -34,12 +35,50 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const rank = batch.length + 2;
   const pad = (t: Tensor) => (t.ndim === rank ? t : reshape(t.detach(), [...new Array<number>(rank - t.ndim).fill(1), ...t.shape]));
-  const out = Tensor.empty([...batch, M, N], a.dtype);
+  const out = Tensor.uninitialized([...batch, M, N], a.dtype);
   if (out.numel > 0) {
     if (K === 0) out.zero_();
     else native.matmul(kernelReady(pad(a)), kernelReady(pad(b)), null, out);
   }
   return record(out, 'matmul', [a, b], (g) => [matmul(g, transpose(b, -1, -2)), matmul(transpose(a, -1, -2), g)]);
+}
+
+/** What runs on a linear layer's output inside the matmul kernel: act(y), then + residual. */
+export interface LinearEpilogue {
+  activation?: 'geluErf' | 'geluTanh' | 'relu' | null;
+  /** A tensor of the output's shape added last (a skip connection). */
+  residual?: Tensor | null;
+}
+
+/**
+ * linear followed by an activation and a residual add: one kernel (oneDNN post-ops) when no
+ * gradient is needed, the same ops recorded one by one otherwise.
+ */
+export function linearEpilogue(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, epilogue: LinearEpilogue): Tensor {
+  const { activation = null, residual = null } = epilogue;
+  const fusable = x.ndim > 0 && weight.ndim === 2 && x.shape[x.ndim - 1] === weight.shape[1] && weight.shape[1] > 0 &&
+    isFloating(x.dtype) && x.dtype === weight.dtype && (!bias || bias.dtype === x.dtype) && (!residual || residual.dtype === x.dtype);
+  if (!fusable || needsGrad(x, weight, bias, residual)) {
+    let y = linear(x, weight, bias);
+    if (activation === 'relu') y = relu(y);
+    else if (activation) y = gelu(y, activation === 'geluTanh' ? 'tanh' : 'none');
+    return residual ? add(y, residual) : y;
+  }
+  const [outF, inF] = weight.shape;
+  const lead = x.shape.slice(0, -1);
+  if (residual && (residual.ndim !== lead.length + 1 || ![...lead, outF].every((d, i) => residual.shape[i] === d))) {
+    throw new ShapeError(`linear: residual has shape ${fmt(residual.shape)}, expected the output's ${fmt([...lead, outF])}`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${fmt(bias.shape)}`);
+  const rows = lead.reduce((p, q) => p * q, 1);
+  const out = Tensor.uninitialized([...lead, outF], x.dtype);
+  if (out.numel > 0) {
+    native.matmul(
+      kernelReady(reshape(x.detach(), [rows, inF])), transpose(weight.detach(), 0, 1), bias ? reshape(bias.detach(), [1, outF]) : null,
+      reshape(out, [rows, outF]), activation, residual ? reshape(contiguous(residual.detach()), [rows, outF]) : null,
+    );
+  }
+  return out;
 }
 
 /** Matrix product with torch.matmul semantics (1-D operands, batch broadcasting). */
@@ -72,7 +111,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const lead = x.shape.slice(0, -1);
   const rows = lead.reduce((p, q) => p * q, 1);
   const x2 = kernelReady(reshape(x.detach(), [rows, inF]));
-  const out = Tensor.empty([...lead, outF], x.dtype);
+  const out = inF === 0 ? Tensor.empty([...lead, outF], x.dtype) : Tensor.uninitialized([...lead, outF], x.dtype);
   if (out.numel > 0) {
     const out2 = reshape(out, [rows, outF]);
     native.matmul(x2, transpose(weight.detach(), 0, 1), b ? reshape(b.detach(), [1, outF]) : null, out2);

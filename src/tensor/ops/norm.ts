@@ -52,7 +52,7 @@ function releaseCopy(tmp: Tensor, source: Tensor): void {
 }
 
 function emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType): Tensor {
-  return new Tensor(new Storage(numelOf(shape) * DTYPE_SIZE[dtype]), [...shape], [...strides], 0, dtype);
+  return new Tensor(new Storage(numelOf(shape) * DTYPE_SIZE[dtype], false), [...shape], [...strides], 0, dtype);
 }
 
 // Strides of the channels-last layout of a [N, C, ...spatial] shape (C innermost).
@@ -212,7 +212,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   const x2 = rowsOf(x, rows, D, x.dtype);
   const w = weight ? f32Vector(weight) : null;
   const b = bias ? f32Vector(bias) : null;
-  const out = Tensor.empty([rows, D], x.dtype);
+  const out = Tensor.uninitialized([rows, D], x.dtype);
   const keepStats = needsGrad(x, weight, bias);
   const mean = keepStats ? Tensor.empty([rows], 'float32') : null;
   const variance = keepStats ? Tensor.empty([rows], 'float32') : null;
@@ -223,7 +223,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   }
   return record(reshape(out, x.shape), op, [x, weight, bias], (g) => {
     const g2 = rowsOf(g, rows, D, x.dtype);
-    const gradIn = Tensor.empty([rows, D], x.dtype);
+    const gradIn = Tensor.uninitialized([rows, D], x.dtype);
     const gw = weight?.requiresGrad ? Tensor.empty([D], 'float32') : null;
     const gb = bias?.requiresGrad ? Tensor.empty([D], 'float32') : null;
     native.layerNormBackward(x2, g2, mean!, variance!, w, b, gradIn, gw, gb, eps);

@@ -268,7 +268,7 @@ export function contiguous(x: Tensor): Tensor {
 /** clone: a row-major copy. */
 export function clone(x: Tensor): Tensor {
   x.assertAlive('clone');
-  const out = Tensor.empty(x.shape, x.dtype);
+  const out = Tensor.uninitialized(x.shape, x.dtype);
   native.copy(x, out);
   return record(out, 'clone', [x], (g) => [g]);
 }

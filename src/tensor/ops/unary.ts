@@ -41,14 +41,14 @@ type MapGrad = (g: Tensor, src: Tensor, out: Tensor) => Tensor;
 function mapOp(name: string, x: Tensor, run: (src: Tensor, out: Tensor) => void, grad: MapGrad): Tensor {
   x.assertAlive(name);
   const src = contiguous(x.detach());
-  const out = Tensor.empty(src.shape, src.dtype);
+  const out = Tensor.uninitialized(src.shape, src.dtype);
   run(src, out);
   return record(out, name, [x], (g) => [grad(g, src, out)]);
 }
 
 /** The input grad of a oneDNN eltwise algorithm: `data` is the forward's output for the *Dst algorithms, else its input. */
 export function eltwiseGrad(spec: EltwiseSpec, data: Tensor, g: Tensor): Tensor {
-  const gx = Tensor.empty(data.shape, data.dtype);
+  const gx = Tensor.uninitialized(data.shape, data.dtype);
   native.eltwiseBackward(ELTWISE_ALG[spec.alg], spec.alpha ?? 0, spec.beta ?? 0, data, contiguous(cast(g, data.dtype)), gx);
   return gx;
 }
