@@ -138,7 +138,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'train or fine-tune a classifier; checkpoints, metrics.jsonl/csv and curves.png go to --output',
     optionHelp: [
       '--model <name>        registry model (resnet18, vit_tiny_patch16_224, ...)',
-      '--data <spec>         shapes | shapes:N | cifar10:DIR | cifar100:DIR | DIR (ImageFolder: DIR/train, DIR/val)',
+      '--data <spec>         shapes | shapes:N | shapes:classes=N,first=K,size=S,train=L,val=L | cifar10:DIR | cifar100:DIR | DIR (ImageFolder: DIR/train, DIR/val)',
       '--output <dir>        checkpoints and logs',
       '--pretrained <w>      weights to fine-tune (the head is replaced when the class count differs)',
       '--epochs <n>          default 10        --batch-size <n>  default 64',

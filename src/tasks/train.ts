@@ -47,7 +47,7 @@ export interface DataSpec {
 }
 
 /**
- * Parses a data spec: `shapes`, `shapes:N` (N classes) or `shapes:classes=N,size=S,train=L,val=L`
+ * Parses a data spec: `shapes`, `shapes:N` (N classes) or `shapes:classes=N,first=K,size=S,train=L,val=L`
  * (the procedural dataset; defaults 10 classes, 64 px, 10000/1000 images), `cifar10:DIR`,
  * `cifar100:DIR`, or an ImageFolder root holding train/ (and val/) or the class folders directly.
  */
@@ -59,12 +59,13 @@ export function openData(spec: string): DataSpec {
     for (const part of body ? body.split(',') : []) {
       const [key, value] = /^\d+$/.test(part) ? ['classes', part] : part.split('=');
       const n = Number(value);
-      if (!['classes', 'size', 'train', 'val'].includes(key) || !Number.isInteger(n) || n < 1) {
-        throw new ArgumentError(`--data: bad shapes setting '${part}', expected classes=N, size=S, train=L or val=L with positive integers`);
+      const min = key === 'first' ? 0 : 1;
+      if (!['classes', 'first', 'size', 'train', 'val'].includes(key) || !Number.isInteger(n) || n < min) {
+        throw new ArgumentError(`--data: bad shapes setting '${part}', expected classes=N, first=K, size=S, train=L or val=L with positive integers (first may be 0)`);
       }
       settings[key] = n;
     }
-    const common = { numClasses: settings.classes ?? 10, size: settings.size ?? 64 };
+    const common = { numClasses: settings.classes ?? 10, firstClass: settings.first ?? 0, size: settings.size ?? 64 };
     const train = shapes({ split: 'train', ...common, length: settings.train });
     const val = shapes({ split: 'val', ...common, length: settings.val });
     return { train, val, classes: train.classes, imageSize: [train.height, train.width], kind: 'shapes' };
@@ -125,7 +126,10 @@ export function dataTransforms(data: DataSpec, inputSize: [number, number, numbe
     inputSize,
     mean,
     std,
-    scale: data.kind === 'folder' ? undefined : [0.5, 1],
+    // A procedural shape's class is its geometry: a crop that stretches it (a circle into an
+    // ellipse, a square into a bar) would change its class, so shapes keep their aspect ratio.
+    scale: data.kind === 'folder' ? undefined : data.kind === 'shapes' ? [0.8, 1] : [0.5, 1],
+    ratio: data.kind === 'shapes' ? [1, 1] : undefined,
     colorJitter: data.kind === 'shapes' ? null : 0.4,
     interpolation: 'bilinear',
   });

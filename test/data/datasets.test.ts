@@ -109,6 +109,14 @@ test('shapes: bad options and indices are ArgumentErrors', () => {
   assert.throws(() => shapes({ size: 4 }), ArgumentError);
   assert.throws(() => shapes({ split: 'dev' as 'val' }), /split must be/);
   assert.throws(() => shapes({ length: 3 }).get(3), (e: Error) => e instanceof ArgumentError && /index 3 .* 3 samples/.test(e.message));
+  assert.throws(() => shapes({ numClasses: 6, firstClass: 7 }), (e: Error) => e instanceof ArgumentError && /firstClass 7 with 6 classes/.test(e.message));
+});
+
+test('shapes: firstClass selects a later, disjoint run of kinds', () => {
+  const later = shapes({ numClasses: 4, firstClass: 8, length: 8 });
+  assert.deepEqual(later.classes, ['semicircle', 'crescent', 'hexagon', 'bar']);
+  assert.equal(later.get(5).label, 1);
+  assert.deepEqual(shapes({ numClasses: 4, length: 4 }).classes, ['circle', 'square', 'triangle', 'star']);
 });
 
 // ---- ImageFolder -----------------------------------------------------------

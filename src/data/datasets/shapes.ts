@@ -28,8 +28,10 @@ export const SHAPES_DEFAULT_SIZES: Record<ShapesSplit, number> = { train: 10000,
 
 export interface ShapesOptions {
   split?: ShapesSplit;
-  /** Number of classes, 2..12 (the first N kinds of SHAPE_KINDS); default 10. */
+  /** Number of classes, 2..12 (N kinds of SHAPE_KINDS from firstClass on); default 10. */
   numClasses?: number;
+  /** Index in SHAPE_KINDS of the first class (default 0): a disjoint class set for fine-tuning experiments. */
+  firstClass?: number;
   /** Image side in pixels (square images), or [height, width]; default 64. */
   size?: number | readonly [number, number];
   /** Samples in the split; defaults to SHAPES_DEFAULT_SIZES. */
@@ -111,6 +113,10 @@ export class ShapesDataset implements Dataset {
     if (!Number.isInteger(numClasses) || numClasses < 2 || numClasses > SHAPE_KINDS.length) {
       throw new ArgumentError(`shapes: numClasses must be an integer in [2, ${SHAPE_KINDS.length}], got ${numClasses}`);
     }
+    const firstClass = options.firstClass ?? 0;
+    if (!Number.isInteger(firstClass) || firstClass < 0 || firstClass + numClasses > SHAPE_KINDS.length) {
+      throw new ArgumentError(`shapes: firstClass + numClasses must stay within the ${SHAPE_KINDS.length} kinds, got firstClass ${firstClass} with ${numClasses} classes`);
+    }
     const split = options.split ?? 'train';
     if (!(split in SPLIT_CODE)) throw new ArgumentError(`shapes: split must be train, val or test, got '${split}'`);
     const size = options.size ?? 64;
@@ -122,7 +128,7 @@ export class ShapesDataset implements Dataset {
     if (!Number.isSafeInteger(length) || length < 0) throw new ArgumentError(`shapes: length must be a non-negative integer, got ${length}`);
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`shapes: seed must be a non-negative safe integer, got ${seed}`);
-    this.classes = SHAPE_KINDS.slice(0, numClasses);
+    this.classes = SHAPE_KINDS.slice(firstClass, firstClass + numClasses);
     this.split = split;
     this.length = length;
     this.seed = seed;
