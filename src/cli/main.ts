@@ -4,6 +4,7 @@
  * loading the native addon. Exit codes: 0 success, 1 failure, 2 bad usage.
  */
 import { readFileSync, realpathSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TsvisionError } from '../errors.ts';
@@ -253,6 +254,21 @@ const COMMANDS: Record<string, Command> = {
         throw new TsvisionError('E_INTERRUPTED', `interrupted; ${result.lastCheckpoint ? `saved ${result.lastCheckpoint}; continue with --resume` : 'no checkpoint was written'}`);
       }
       console.log(last ? `done: ${result.stepLosses.length} updates, train loss ${last.trainLoss.toFixed(4)}${last.top1 === null ? '' : `, top-1 ${(last.top1 * 100).toFixed(2)}%, top-5 ${(last.top5! * 100).toFixed(2)}%`}` : `stopped after ${result.stepLosses.length} updates`);
+    },
+  },
+  plot: {
+    summary: 'overlay the loss and top-1 curves of training runs in one PNG',
+    args: 'RUN_DIR...',
+    optionHelp: ['--output <file>     the PNG to write (required)', '--names <a,b,...>   legend names (default: the directory names)'],
+    options: { output: { type: 'string' }, names: { type: 'string' } },
+    async run(values, positionals) {
+      if (positionals.length === 0) throw new UsageError('plot: give at least one run directory (a train --output)');
+      const names = stringOption(values, 'names')?.split(',') ?? positionals.map((d) => basename(resolve(d)));
+      if (names.length !== positionals.length) throw new UsageError(`--names has ${names.length} names for ${positionals.length} runs`);
+      const { plotRuns } = await import('../tasks/plot-runs.ts');
+      const output = stringOption(values, 'output', true)!;
+      const legend = await plotRuns(positionals.map((dir, i) => ({ dir, name: names[i] })), output);
+      console.log(`wrote ${output} (${legend})`);
     },
   },
   eval: {

@@ -121,3 +121,13 @@ test('native conv kernels reject inconsistent calls with NativeError', () => {
   throwsWith(() => T.native.poolBackward(0, T.empty([2, 4, 3, 3]), T.empty([2, 4, 6, 6]), [2, 2], [2, 2], [0, 0], [0, 0], [1, 1], null), NativeError, '[poolBackward]', 'workspace');
   throwsWith(() => T.native.adaptiveAvgPool(x.permute(0, 1, 3, 2), T.empty([2, 4, 4, 4])), NativeError, '[adaptiveAvgPool]', 'contiguous');
 });
+
+test('conv2dEpilogue: scale/shift per output channel, residual of the output shape, float tensors; linearEpilogue residual', () => {
+  const x = T.randn([2, 3, 6, 6]);
+  const w = T.randn([4, 3, 3, 3]);
+  throwsWith(() => T.conv2dEpilogue(x, w, null, {}, { scale: T.ones([3]) }), ShapeError, 'conv2d', 'epilogue scale has shape [3]', 'expected [4]');
+  throwsWith(() => T.conv2dEpilogue(x, w, null, {}, { shift: T.ones([4, 1]) }), ShapeError, 'epilogue shift has shape [4, 1]');
+  throwsWith(() => T.conv2dEpilogue(x, w, null, {}, { residual: T.ones([2, 4, 6, 6]) }), ShapeError, 'residual has shape [2, 4, 6, 6]', "expected the output's [2, 4, 4, 4]");
+  throwsWith(() => T.conv2dEpilogue(x, w, null, {}, { scale: T.ones([4], { dtype: 'int32' }) }), DTypeError, 'epilogue scale must be a float tensor, got int32');
+  throwsWith(() => T.noGrad(() => T.linearEpilogue(T.ones([2, 3]), T.ones([5, 3]), null, { residual: T.ones([2, 4]) })), ShapeError, 'linear: residual has shape [2, 4]', "expected the output's [2, 5]");
+});

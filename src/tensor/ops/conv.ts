@@ -97,7 +97,6 @@ function kernelReady(t: Tensor): Tensor {
   return t.shape.some((s, i) => s > 1 && t.strides[i] === 0) ? contiguous(t) : t;
 }
 
-// The conv op proper: x [N, C, ...] (weight in torch's layout for `g.transposed`) -> outShape.
 // The epilogue composed from recorded ops, for when a gradient must flow through it.
 function composeEpilogue(y: Tensor, e: ConvEpilogue): Tensor {
   const perChannel = [1, y.shape[1], ...y.shape.slice(2).map(() => 1)];
@@ -144,6 +143,7 @@ function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, 
   return out;
 }
 
+// The conv op proper: x [N, C, ...] (weight in torch's layout for `g.transposed`) -> outShape.
 function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], epilogue?: ConvEpilogue): Tensor {
   if (epilogue) {
     const fusable = outShape.every((s) => s > 0) && x.numel > 0 && weight.numel > 0 && !g.transposed;
@@ -233,11 +233,12 @@ function convNd(
 }
 
 function checkEpilogue(op: string, e: ConvEpilogue, outShape: number[], unbatched: boolean): void {
-  checkBias(op, e.scale, outShape[1]);
-  checkBias(op, e.shift, outShape[1]);
-  for (const t of [e.scale, e.shift, e.residual]) {
+  for (const [name, t] of [['scale', e.scale], ['shift', e.shift], ['residual', e.residual]] as const) {
     t?.assertAlive(op);
-    if (t && !isFloating(t.dtype)) throw new DTypeError(`${op}: epilogue tensors must be float, got ${t.dtype}`);
+    if (t && !isFloating(t.dtype)) throw new DTypeError(`${op}: epilogue ${name} must be a float tensor, got ${t.dtype}`);
+    if (t && name !== 'residual' && (t.ndim !== 1 || t.shape[0] !== outShape[1])) {
+      throw new ShapeError(`${op}: epilogue ${name} has shape ${fmt(t.shape)}, expected [${outShape[1]}] (one per output channel)`);
+    }
   }
   if (e.residual) {
     const expected = unbatched ? outShape.slice(1) : outShape;
