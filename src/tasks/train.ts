@@ -5,10 +5,11 @@
  *
  * Defaults (timm's, scaled to short runs): AdamW, lr 1e-3 at batch 64 (scaled linearly with the
  * batch size), weight decay 0.05, cosine schedule stepped per update, warm-up of
- * min(5, epochs / 10) epochs, label smoothing 0.1, no Mixup/CutMix. For `--data shapes`: 10
- * epochs, 64×64 inputs, RandomResizedCrop scale [0.5, 1] (a tighter crop would cut the shape
- * off) with horizontal flips and no colour jitter (colour carries no class information there
- * and the shapes already vary it).
+ * min(5, epochs / 10) epochs, label smoothing 0.1, no Mixup/CutMix. For `--data shapes`: 6
+ * epochs of the 8,000 training images at 64×64 and lr 3e-3 at batch 64, sized so a resnet18 or
+ * vit_tiny run takes under 10 minutes on two cores; RandomResizedCrop scale [0.8, 1] at the
+ * shape's own aspect ratio with horizontal flips and no colour jitter (colour carries no class
+ * information there and the shapes already vary it).
  *
  * `workers` > 0 builds batches in worker threads: each loads the pipeline from createTrainPipeline
  * (this module) with the same data spec and transform settings, and the loader's seeding makes
@@ -271,7 +272,7 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
 
   const trainSet = o.fewShot ? await fewShot(data.train, numClasses, o.fewShot, seed) : data.train;
   const batchSize = o.batchSize ?? 64;
-  const epochs = o.epochs ?? 10;
+  const epochs = o.epochs ?? (data.kind === 'shapes' ? 6 : 10);
   const mixing = (o.mixup ?? 0) > 0 || (o.cutmix ?? 0) > 0;
   const smoothing = o.smoothing ?? 0.1;
   const dropLast = trainSet.length >= batchSize * 2;
@@ -294,7 +295,7 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
   });
   const evalLoader = data.val ? new DataLoader(workers > 0 ? spec('val') : data.val, { batchSize, workers, transform: workers > 0 ? undefined : transforms.eval }) : null;
 
-  const lr = o.lr ?? (1e-3 * batchSize * (o.accum ?? 1)) / 64;
+  const lr = o.lr ?? ((data.kind === 'shapes' ? 3e-3 : 1e-3) * batchSize * (o.accum ?? 1)) / 64;
   const wd = o.weightDecay ?? 0.05;
   const Opt = OPTIMIZERS[o.opt ?? 'adamw'];
   if (!Opt) throw new ArgumentError(`--opt: expected adamw, adam, sgd or lamb, got '${String(o.opt)}'`);

@@ -72,7 +72,7 @@ test('shapes: uint8 [H, W, 3] at any resolution, balanced classes, defaults', ()
   for (let i = 0; i < ds.length; i++) counts[ds.get(i).label]++;
   assert.deepEqual(counts, new Array(12).fill(10));
   const d = shapes();
-  assert.deepEqual([d.length, d.classes.length, d.height, d.width], [10000, 10, 64, 64]);
+  assert.deepEqual([d.length, d.classes.length, d.height, d.width], [8000, 10, 64, 64]);
   assert.equal(shapes({ split: 'test' }).length, 1000);
 });
 
