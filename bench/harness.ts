@@ -2,6 +2,7 @@
  * Shared benchmark plumbing: median timings after warm-up, machine description, a results
  * table with tsvision / peer ratios, and CSV rows appended under bench/results/.
  */
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -203,4 +204,43 @@ export function appendResults(bench: string, measurements: readonly Measurement[
   }
   appendFileSync(file, lines.join('\n') + '\n');
   return file;
+}
+
+/** Debian's interpreter, which sees python3-torch (a python3 earlier on PATH may not). */
+export const PYTHON = '/usr/bin/python3';
+
+/** Debian's torch with the model libraries it can import (timm from TIMM_PATH), or why it cannot be used. */
+export type TorchPeer =
+  | { ok: true; torch: string; timm: string | null; torchvision: string | null; blas: string }
+  | { ok: false; reason: string };
+
+/** Probes PYTHON for torch, timm (on TIMM_PATH, else timmPathDefault) and torchvision, and torch's BLAS. */
+export function probeTorch(timmPathDefault = ''): TorchPeer {
+  if (!existsSync(PYTHON)) return { ok: false, reason: `${PYTHON} not found` };
+  const code = [
+    'import importlib, json, os, sys',
+    `sys.path.insert(0, os.environ.get("TIMM_PATH", ${JSON.stringify(timmPathDefault)}))`,
+    'import torch',
+    'def version(name):\n try:\n  return importlib.import_module(name).__version__\n except ImportError:\n  return None',
+    'blas = "generic" if "BLAS_INFO=generic" in torch.__config__.show() else "vendor"',
+    'print(json.dumps({"ok": True, "torch": torch.__version__, "timm": version("timm"), "torchvision": version("torchvision"), "blas": blas}))',
+  ].join('\n');
+  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 120_000 });
+  const last = r.stdout?.trim().split('\n').pop();
+  if (r.status === 0 && last) return JSON.parse(last) as TorchPeer;
+  const why = r.stderr?.trim().split('\n').pop() ?? r.error?.message ?? `exit ${r.status}`;
+  return { ok: false, reason: /No module named 'torch'/.test(why) ? `python3-torch is not installed for ${PYTHON}` : why };
+}
+
+/** Builds a registry model for a bench child, or says it is not registered yet (a 'pending' row). */
+export async function buildBenchModel(
+  name: string, numClasses: number,
+): Promise<{ ok: true; model: import('../src/index.ts').Model } | { ok: false; status: 'pending'; reason: string }> {
+  const T = await import('../src/index.ts');
+  try {
+    return { ok: true, model: T.buildModel(name, { numClasses }) };
+  } catch (e) {
+    if (e instanceof T.UnknownModelError) return { ok: false, status: 'pending', reason: `'${name}' is not registered yet` };
+    throw e;
+  }
 }

@@ -5,8 +5,7 @@
  * only in its own child: the ONNX runner never loads tsvision's addon and the other way round.
  */
 import { createRequire } from 'node:module';
-import type { Model } from '../src/index.ts';
-import { measureSteps, tsvisionVersion, type StepTimes, type ThroughputPlan } from './harness.ts';
+import { buildBenchModel, measureSteps, tsvisionVersion, type StepTimes, type ThroughputPlan } from './harness.ts';
 
 /** What a child measures (bench/peers/torch_models.py reads the same spec for 'pytorch'). */
 export interface RunSpec {
@@ -32,13 +31,9 @@ const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 async function runTsvision(spec: RunSpec): Promise<RunResult> {
   const T = await import('../src/index.ts');
   T.native.setNumThreads(spec.threads);
-  let model: Model;
-  try {
-    model = T.buildModel(spec.model, { numClasses: spec.numClasses });
-  } catch (e) {
-    if (e instanceof T.UnknownModelError) return { ok: false, status: 'pending', reason: `'${spec.model}' is not registered yet` };
-    throw e;
-  }
+  const built = await buildBenchModel(spec.model, spec.numClasses);
+  if (!built.ok) return built;
+  const { model } = built;
   model.eval();
   if (spec.dtype === 'bfloat16') model.to('bfloat16');
   const x = T.randn([spec.batch, 3, spec.imgSize, spec.imgSize], { generator: new T.Generator(0) }).to(spec.dtype);

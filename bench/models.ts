@@ -17,7 +17,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../src/index.ts';
 import {
-  appendResults, formatTable, loadAverage, machineInfo, repoRoot, tsvisionVersion,
+  PYTHON, appendResults, formatTable, loadAverage, machineInfo, probeTorch, repoRoot, tsvisionVersion,
   type Measurement, type ThroughputPlan,
 } from './harness.ts';
 import type { RunResult, RunSpec } from './model-runner.ts';
@@ -40,7 +40,6 @@ const MAX_PROJECTED_STEP_SECONDS = 40;
 /** A child that has not answered by then is killed (a hung engine must not stall the run). */
 const CHILD_TIMEOUT_SECONDS = 600;
 
-const PYTHON = '/usr/bin/python3';
 const TORCH_PEER = path.join(repoRoot, 'bench', 'peers', 'torch_models.py');
 const EXPORT_SCRIPT = path.join(repoRoot, 'tools', 'reference', 'export_onnx.py');
 const MODEL_RUNNER = path.join(repoRoot, 'bench', 'model-runner.ts');
@@ -61,24 +60,14 @@ const ENGINES: readonly Engine[] = [
   { label: 'pytorch bf16', impl: 'pytorch', dtype: 'bfloat16' },
 ];
 
-/** Debian's Python with torch and timm, or why it cannot be used. */
+/** Debian's torch with timm (the models bench exports and runs timm models), or why it cannot be used. */
 type PythonPeer = { ok: true; torch: string; timm: string; blas: string } | { ok: false; reason: string };
 
 function probePython(): PythonPeer {
-  if (!existsSync(PYTHON)) return { ok: false, reason: `${PYTHON} not found` };
-  const code = [
-    'import json, os, sys',
-    'sys.path.insert(0, os.environ.get("TIMM_PATH", ""))',
-    'import torch',
-    'try:\n import timm\nexcept ImportError as e:\n print(json.dumps({"ok": False, "reason": "timm not importable (" + str(e) + "): set TIMM_PATH to a timm checkout"})); sys.exit()',
-    'blas = "generic" if "BLAS_INFO=generic" in torch.__config__.show() else "vendor"',
-    'print(json.dumps({"ok": True, "torch": torch.__version__, "timm": timm.__version__, "blas": blas}))',
-  ].join('\n');
-  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 120_000 });
-  const last = r.stdout?.trim().split('\n').pop();
-  if (r.status === 0 && last) return JSON.parse(last) as PythonPeer;
-  const why = r.stderr?.trim().split('\n').pop() ?? r.error?.message ?? `exit ${r.status}`;
-  return { ok: false, reason: /No module named 'torch'/.test(why) ? `python3-torch is not installed for ${PYTHON}` : why };
+  const peer = probeTorch();
+  if (!peer.ok) return peer;
+  if (peer.timm === null) return { ok: false, reason: 'timm not importable: set TIMM_PATH to a timm checkout' };
+  return { ok: true, torch: peer.torch, timm: peer.timm, blas: peer.blas };
 }
 
 /** The cached ONNX graph of a model, exported on first use; or why there is none. */

@@ -8,8 +8,7 @@
  * backward, AdamW step (f32 master copies of bf16 parameters), zero the gradients, read the loss.
  * bfloat16 is the Trainer's `--amp bf16` path: the model cast to bf16, bf16 input.
  */
-import type { Model } from '../src/index.ts';
-import { tsvisionVersion } from './harness.ts';
+import { buildBenchModel, tsvisionVersion } from './harness.ts';
 
 /** What a child measures. */
 export interface TrainSpec {
@@ -96,13 +95,9 @@ function runSteps(spec: TrainSpec, version: string, step: (onForward: () => void
 async function runTsvision(spec: TrainSpec): Promise<TrainResult> {
   const T = await import('../src/index.ts');
   T.native.setNumThreads(spec.threads);
-  let model: Model;
-  try {
-    model = T.buildModel(spec.model, { numClasses: spec.numClasses });
-  } catch (e) {
-    if (e instanceof T.UnknownModelError) return { ok: false, status: 'pending', reason: `'${spec.model}' is not registered yet` };
-    throw e;
-  }
+  const built = await buildBenchModel(spec.model, spec.numClasses);
+  if (!built.ok) return built;
+  const { model } = built;
   model.train();
   const optimizer = new T.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.05 });
   if (spec.dtype === 'bfloat16') model.to('bfloat16');

@@ -13,11 +13,12 @@
  * project past --max-seconds stops early and its row shows '–' with the projected time: Debian's
  * torch uses the reference BLAS, so its f32 Linear layers (ViT) are very slow.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import * as T from '../src/index.ts';
-import { appendResults, formatTable, loadAverage, machineInfo, median, repoRoot, tsvisionVersion, type Measurement } from './harness.ts';
+import {
+  PYTHON, appendResults, formatTable, loadAverage, machineInfo, median, probeTorch, repoRoot, tsvisionVersion, type Measurement, type TorchPeer,
+} from './harness.ts';
 import type { TrainEvent, TrainFigures, TrainResult, TrainSpec } from './train-runner.ts';
 
 const DEFAULT_MODELS = ['resnet18', 'resnet50', 'vit_small_patch16_224'];
@@ -28,7 +29,6 @@ const DEFAULTS = { batch: 32, steps: 8, maxSeconds: 240 };
 /** Time a child gets beyond --max-seconds for imports, model build and first-step primitive creation. */
 const STARTUP_ALLOWANCE_SECONDS = 120;
 
-const PYTHON = '/usr/bin/python3';
 const TORCH_PEER = path.join(repoRoot, 'bench', 'peers', 'torch_train.py');
 const TRAIN_RUNNER = path.join(repoRoot, 'bench', 'train-runner.ts');
 
@@ -47,24 +47,13 @@ const ENGINES: readonly Engine[] = [
 ];
 const BASELINE = ENGINES[2];
 
-/** Debian's torch and the model library the peer will use, or why there is none. */
-type TorchPeer = { ok: true; torch: string; library: string; blas: string } | { ok: false; reason: string };
-
-function probeTorch(): TorchPeer {
-  if (!existsSync(PYTHON)) return { ok: false, reason: `${PYTHON} not found` };
-  const code = [
-    'import json, os, sys',
-    'sys.path.insert(0, os.environ.get("TIMM_PATH", "/work/oracle/timm"))',
-    'import torch',
-    'try:\n import timm\n library = "timm " + timm.__version__\nexcept ImportError:\n import torchvision\n library = "torchvision " + torchvision.__version__ + " (no timm: resnets only)"',
-    'blas = "generic" if "BLAS_INFO=generic" in torch.__config__.show() else "vendor"',
-    'print(json.dumps({"ok": True, "torch": torch.__version__, "library": library, "blas": blas}))',
-  ].join('\n');
-  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 120_000 });
-  const last = r.stdout?.trim().split('\n').pop();
-  if (r.status === 0 && last) return JSON.parse(last) as TorchPeer;
-  const why = r.stderr?.trim().split('\n').pop() ?? r.error?.message ?? `exit ${r.status}`;
-  return { ok: false, reason: /No module named 'torch'/.test(why) ? `python3-torch is not installed for ${PYTHON}` : why };
+/** Debian's torch and the model library the peer will use (timm, else torchvision for resnets), or why there is none. */
+function trainPeer(): TorchPeer & { library?: string } {
+  const peer = probeTorch('/work/oracle/timm');
+  if (!peer.ok) return peer;
+  if (peer.timm !== null) return { ...peer, library: `timm ${peer.timm}` };
+  if (peer.torchvision !== null) return { ...peer, library: `torchvision ${peer.torchvision} (no timm: resnets only)` };
+  return { ok: false, reason: 'neither timm (TIMM_PATH) nor torchvision is importable' };
 }
 
 /**
@@ -190,7 +179,7 @@ export async function runTrainBench(args: readonly string[]): Promise<void> {
   const o = parseOptions(args);
   const machine = machineInfo();
   const threads = T.native.getNumThreads();
-  const torch = probeTorch();
+  const torch = trainPeer();
   const started = performance.now();
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}; load average ${loadAverage().toFixed(2)}`);
   console.log(`tsvision ${tsvisionVersion}: ${threads} OpenMP threads; bf16 = the Trainer's --amp bf16 (bf16 model and input, f32 AdamW masters)`);

@@ -9,7 +9,7 @@
  * the given Generator, so one seed replays a sample exactly.
  */
 import type { SampleTransform } from './loader.ts';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
+import { ArgumentError, ShapeError } from '../errors.ts';
 import { convertImage, RESAMPLE_FILTER, type ResampleFilter } from '../io/image.ts';
 import { arange, fromTypedArray, rand, randint, randn, zeros } from '../tensor/creation.ts';
 import { conv2d } from '../tensor/ops/conv.ts';
@@ -21,7 +21,7 @@ import { clamp } from '../tensor/ops/unary.ts';
 import { native } from '../tensor/native.ts';
 import type { Generator } from '../tensor/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { normalize, resize, roundHalfEven, toTensor } from './transforms.ts';
+import { checkImage, normalize, resize, roundHalfEven, toTensor } from './transforms.ts';
 
 /** A per-sample transform: uint8 [H, W, C] in, uint8 (or float after toTensor) out. */
 
@@ -64,19 +64,10 @@ export function betaSample(rng: Generator, a: number, b: number): number {
   return x + y === 0 ? 0.5 : x / (x + y);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Checks
-
 function fmt(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-function checkImage(op: string, img: Tensor): void {
-  if (img.dtype !== 'uint8') throw new DTypeError(`${op}: expected a uint8 [H, W, C] image, got dtype ${img.dtype}`);
-  if (img.ndim !== 3 || img.shape[0] < 1 || img.shape[1] < 1 || img.shape[2] < 1) {
-    throw new ShapeError(`${op}: expected a uint8 [H, W, C] image with H, W, C ≥ 1, got shape ${fmt(img.shape)}`);
-  }
-}
 
 function checkRange(op: string, what: string, range: readonly number[]): void {
   if (range.length !== 2 || !(range[0] <= range[1]) || !range.every(Number.isFinite)) {

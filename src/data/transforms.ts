@@ -85,7 +85,8 @@ function fmt(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-function checkImage(op: string, img: Tensor): void {
+/** Throws a typed error naming `op` unless img is a uint8 [H, W, C] image with every dim ≥ 1. */
+export function checkImage(op: string, img: Tensor): void {
   if (img.dtype !== 'uint8') throw new DTypeError(`${op}: expected a uint8 [H, W, C] image, got dtype ${img.dtype}`);
   if (img.ndim !== 3 || img.shape[0] < 1 || img.shape[1] < 1 || img.shape[2] < 1) {
     throw new ShapeError(`${op}: expected a uint8 [H, W, C] image with H, W, C ≥ 1, got shape ${fmt(img.shape)}`);

@@ -5,15 +5,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError } from '../errors.ts';
-import { plotCurves } from '../train/plot.ts';
+import { PALETTE, plotCurves } from '../train/plot.ts';
 
 /** A run to draw: its output directory (holding metrics.jsonl) and its legend name. */
 export interface RunCurves {
   dir: string;
   name: string;
 }
-
-const COLORS = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75]] as const;
 
 /** Reads a run's per-epoch records; ArgumentError when the directory holds no training log. */
 export function readRunMetrics(dir: string): Record<string, number | null>[] {
@@ -25,9 +23,9 @@ export function readRunMetrics(dir: string): Record<string, number | null>[] {
 /** Writes one PNG with a train-loss panel and a top-1 panel, one curve per run; returns the legend. */
 export async function plotRuns(runs: readonly RunCurves[], file: string): Promise<string> {
   if (runs.length === 0) throw new ArgumentError('plot: give at least one run directory');
-  if (runs.length > COLORS.length) throw new ArgumentError(`plot: at most ${COLORS.length} runs fit one chart, got ${runs.length}`);
+  if (runs.length > PALETTE.length) throw new ArgumentError(`plot: at most ${PALETTE.length} runs fit one chart, got ${runs.length}`);
   const records = runs.map((r) => readRunMetrics(r.dir));
-  const series = (key: string) => runs.map((r, i) => ({ name: r.name, values: records[i].map((e) => e[key] ?? NaN), color: COLORS[i] }));
+  const series = (key: string) => runs.map((r, i) => ({ name: r.name, values: records[i].map((e) => e[key] ?? NaN), color: PALETTE[i] }));
   return plotCurves(file, [
     { title: 'train loss', series: series('trainLoss') },
     { title: 'top-1 (held out)', series: series('top1') },

@@ -8,6 +8,9 @@ import sharp from 'sharp';
 
 type Rgb = readonly [number, number, number];
 
+/** Curve colours, in the order charts use them (matplotlib's first six). */
+export const PALETTE: readonly Rgb[] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75]];
+
 /** One curve of a chart. */
 export interface PlotSeries {
   name: string;

@@ -36,7 +36,7 @@ import type { Optimizer } from './optim/optimizer.ts';
 import type { LRScheduler } from './scheduler.ts';
 import { ConfusionMatrix, RunningAverage, targetRanks } from './metrics.ts';
 import { bestCheckpoint, loadCheckpoint, loadModelWeights, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
-import { plotCurves } from './plot.ts';
+import { PALETTE, plotCurves } from './plot.ts';
 import type { ModelEma } from './ema.ts';
 
 /** The loss (or a gradient) became NaN or infinite and the trainer was told to stop. */
@@ -333,8 +333,8 @@ export class Trainer {
     writeFileSync(join(dir, 'metrics.csv'), [columns.join(','), ...h.map((r) => columns.map((k) => r[k] ?? '').join(','))].join('\n') + '\n');
     const nums = (k: keyof EpochRecord) => h.map((r) => (typeof r[k] === 'number' ? (r[k] as number) : NaN));
     await plotCurves(join(dir, 'curves.png'), [
-      { title: 'loss', series: [{ name: 'train', values: nums('trainLoss'), color: [31, 119, 180] }, { name: 'eval', values: nums('evalLoss'), color: [255, 127, 14] }] },
-      { title: 'accuracy', series: [{ name: 'top1', values: nums('top1'), color: [44, 160, 44] }, { name: 'top5', values: nums('top5'), color: [214, 39, 40] }] },
+      { title: 'loss', series: [{ name: 'train', values: nums('trainLoss'), color: PALETTE[0] }, { name: 'eval', values: nums('evalLoss'), color: PALETTE[1] }] },
+      { title: 'accuracy', series: [{ name: 'top1', values: nums('top1'), color: PALETTE[2] }, { name: 'top5', values: nums('top5'), color: PALETTE[3] }] },
     ]);
   }
 

@@ -56,29 +56,13 @@ export interface LinearEpilogue {
  */
 export function linearEpilogue(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, epilogue: LinearEpilogue): Tensor {
   const { activation = null, residual = null } = epilogue;
-  const fusable = x.ndim > 0 && weight.ndim === 2 && x.shape[x.ndim - 1] === weight.shape[1] && weight.shape[1] > 0 &&
-    isFloating(x.dtype) && x.dtype === weight.dtype && (!bias || bias.dtype === x.dtype) && (!residual || residual.dtype === x.dtype);
-  if (!fusable || needsGrad(x, weight, bias, residual)) {
+  if (needsGrad(x, weight, bias, residual) || weight.shape[1] === 0) {
     let y = linear(x, weight, bias);
     if (activation === 'relu') y = relu(y);
     else if (activation) y = gelu(y, activation === 'geluTanh' ? 'tanh' : 'none');
     return residual ? add(y, residual) : y;
   }
-  const [outF, inF] = weight.shape;
-  const lead = x.shape.slice(0, -1);
-  if (residual && (residual.ndim !== lead.length + 1 || ![...lead, outF].every((d, i) => residual.shape[i] === d))) {
-    throw new ShapeError(`linear: residual has shape ${fmt(residual.shape)}, expected the output's ${fmt([...lead, outF])}`);
-  }
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${fmt(bias.shape)}`);
-  const rows = lead.reduce((p, q) => p * q, 1);
-  const out = Tensor.uninitialized([...lead, outF], x.dtype);
-  if (out.numel > 0) {
-    native.matmul(
-      kernelReady(reshape(x.detach(), [rows, inF])), transpose(weight.detach(), 0, 1), bias ? reshape(bias.detach(), [1, outF]) : null,
-      reshape(out, [rows, outF]), activation, residual ? reshape(contiguous(residual.detach()), [rows, outF]) : null,
-    );
-  }
-  return out;
+  return linearKernel(x, weight, bias, activation, residual).out;
 }
 
 /** Matrix product with torch.matmul semantics (1-D operands, batch broadcasting). */
@@ -99,29 +83,43 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   return matmul(a, b);
 }
 
-/** y = x · weightᵀ + bias, over the last dim of x (torch.nn.functional.linear). */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+// Checks and runs out = act(x · weightᵀ + bias) + residual as one matmul (post-ops), unrecorded;
+// returns the float-promoted operands the backward needs.
+function linearKernel(
+  x: Tensor, weight: Tensor, bias: Tensor | null | undefined, activation: LinearEpilogue['activation'], residual: Tensor | null,
+): { out: Tensor; x: Tensor; weight: Tensor; b: Tensor | null; rows: number } {
   x.assertAlive('linear');
   if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmt(weight.shape)}`);
   const [outF, inF] = weight.shape;
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in ${inF} features (weight ${fmt(weight.shape)})`);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${fmt(bias.shape)}`);
+  const outShape = [...x.shape.slice(0, -1), outF];
+  if (residual && (residual.ndim !== outShape.length || outShape.some((d, i) => residual.shape[i] !== d))) {
+    throw new ShapeError(`linear: residual has shape ${fmt(residual.shape)}, expected the output's ${fmt(outShape)}`);
+  }
   [x, weight] = floatPair('linear', x, weight);
   const b = bias ? cast(bias, x.dtype) : null;
-  const lead = x.shape.slice(0, -1);
-  const rows = lead.reduce((p, q) => p * q, 1);
-  const x2 = kernelReady(reshape(x.detach(), [rows, inF]));
-  const out = inF === 0 ? Tensor.empty([...lead, outF], x.dtype) : Tensor.uninitialized([...lead, outF], x.dtype);
+  const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
+  const out = inF === 0 ? Tensor.empty(outShape, x.dtype) : Tensor.uninitialized(outShape, x.dtype);
   if (out.numel > 0) {
-    const out2 = reshape(out, [rows, outF]);
-    native.matmul(x2, transpose(weight.detach(), 0, 1), b ? reshape(b.detach(), [1, outF]) : null, out2);
+    native.matmul(
+      kernelReady(reshape(x.detach(), [rows, inF])), transpose(weight.detach(), 0, 1), b ? reshape(b.detach(), [1, outF]) : null,
+      reshape(out, [rows, outF]), activation, residual ? reshape(contiguous(cast(residual, x.dtype).detach()), [rows, outF]) : null,
+    );
   }
-  return record(out, 'linear', [x, weight, b], (g) => {
-    const g2 = reshape(g, [rows, outF]);
+  return { out, x, weight, b, rows };
+}
+
+/** y = x · weightᵀ + bias, over the last dim of x (torch.nn.functional.linear). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const k = linearKernel(x, weight, bias, null, null);
+  const [outF, inF] = k.weight.shape;
+  return record(k.out, 'linear', [k.x, k.weight, k.b], (g) => {
+    const g2 = reshape(g, [k.rows, outF]);
     return [
-      reshape(matmul(g2, weight), x.shape),
-      matmul(transpose(g2, 0, 1), reshape(x, [rows, inF])),
-      b ? sum(g2, 0) : null,
+      reshape(matmul(g2, k.weight), k.x.shape),
+      matmul(transpose(g2, 0, 1), reshape(k.x, [k.rows, inF])),
+      k.b ? sum(g2, 0) : null,
     ];
   });
 }

@@ -72,7 +72,5 @@ export function toChannelsLast(x: Tensor): Tensor {
   x.assertAlive('toChannelsLast');
   if (x.ndim < 3) throw new ArgumentError(`toChannelsLast: expected an [N, C, ...spatial] tensor, got shape ${fmt(x.shape)}`);
   if (isChannelsLast(x)) return x;
-  const out = emptyActivation(x.shape, x.dtype, true);
-  native.copy(x, out);
-  return record(out, 'toChannelsLast', [x], (grad) => [grad]);
+  return record(withLayout(x.detach(), true), 'toChannelsLast', [x], (grad) => [grad]);
 }

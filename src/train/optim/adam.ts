@@ -39,7 +39,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
         s.scalars.step = step;
         const master = this.masterOf(p, s);
         const w = master.isContiguous() ? master : master.contiguous();
-        const grad = p.grad.dtype === 'float32' || p.grad.dtype === 'bfloat16' ? p.grad.detach().contiguous() : this.gradOf(p).contiguous();
+        const grad = p.grad.detach().contiguous(); // f32 or bf16, read as is by the kernel
         const m = (s.tensors.exp_avg ??= zeros(p.shape));
         const v = (s.tensors.exp_avg_sq ??= zeros(p.shape));
         const vmax = g.amsgrad ? (s.tensors.max_exp_avg_sq ??= zeros(p.shape)) : null;
