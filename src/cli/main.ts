@@ -143,7 +143,7 @@ const COMMANDS: Record<string, Command> = {
       '--output <dir>        checkpoints and logs',
       '--pretrained <w>      weights to fine-tune (the head is replaced when the class count differs)',
       '--epochs <n>          default 10        --batch-size <n>  default 64',
-      '--lr <x>              default 1e-3 x batch/64        --weight-decay <x>  default 0.05',
+      '--lr <x>              default 2.5e-4 x batch/64      --weight-decay <x>  default 0.05',
       '--opt <name>          adamw (default), adam, sgd, lamb',
       '--sched <name>        cosine (default), linear, poly, step, multistep; stepped per update',
       '--warmup-epochs <x>   default min(5, epochs/10)      --min-lr <x>  default lr/100',
@@ -158,6 +158,7 @@ const COMMANDS: Record<string, Command> = {
       '--model-ema-decay <x> EMA decay (default 0.9998)     --model-ema-warmup  ramp the decay up (timm)',
       '--resume              continue from the newest checkpoint in --output (exactly)',
       '--checkpoint-every <n>  also checkpoint every n updates   --skip-nonfinite  skip NaN/Inf updates instead of stopping',
+      '--skip-corrupt        report and leave out image files that cannot be decoded (default: stop naming the file)',
       '--seed <n>  --img-size <n>  --max-steps <n>',
     ],
     options: {
@@ -191,6 +192,7 @@ const COMMANDS: Record<string, Command> = {
       resume: { type: 'boolean' },
       'checkpoint-every': { type: 'string' },
       'skip-nonfinite': { type: 'boolean' },
+      'skip-corrupt': { type: 'boolean' },
       seed: { type: 'string' },
       'img-size': { type: 'string' },
       'max-steps': { type: 'string' },
@@ -245,6 +247,7 @@ const COMMANDS: Record<string, Command> = {
         resume: values.resume === true,
         checkpointEvery: integer('checkpoint-every', 1),
         onNonFinite: values['skip-nonfinite'] === true ? 'skip' : 'stop',
+        onCorrupt: values['skip-corrupt'] === true ? 'skip' : 'fail',
         seed: integer('seed', 0),
         imgSize: integer('img-size', 8),
         maxSteps: integer('max-steps', 1),
@@ -278,8 +281,9 @@ const COMMANDS: Record<string, Command> = {
       '--weights <w>       a train --output dir, a checkpoint dir, a .safetensors file or hub id',
       '--data <spec>       as for train; the validation split is used (the train split when there is none)',
       '--batch-size <n>    default 64    --img-size <n>  input side (default: the data\'s or the model\'s)',
+      '--skip-corrupt      report and leave out image files that cannot be decoded (default: stop naming the file)',
     ],
-    options: { model: { type: 'string' }, weights: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, 'img-size': { type: 'string' } },
+    options: { model: { type: 'string' }, weights: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, 'img-size': { type: 'string' }, 'skip-corrupt': { type: 'boolean' } },
     async run(values) {
       const { runEvaluation } = await import('../tasks/train.ts');
       const r = await runEvaluation({
@@ -288,6 +292,7 @@ const COMMANDS: Record<string, Command> = {
         data: stringOption(values, 'data', true),
         batchSize: integerOption(values, 'batch-size', 64, 1),
         imgSize: values['img-size'] === undefined ? undefined : integerOption(values, 'img-size', 0, 8),
+        onCorrupt: values['skip-corrupt'] === true ? 'skip' : 'fail',
       });
       console.log(`images ${r.count}  loss ${r.loss.toFixed(4)}  top-1 ${(r.top1 * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%`);
       if (r.classes.length <= 20) console.log(r.confusion.format(r.classes));

@@ -1,11 +1,11 @@
 /**
  * `tsvision train` and `tsvision eval` end to end on resnet18 with 16-pixel shapes (a couple of
  * updates each), and the task glue: resume, fine-tuning with a replaced head, linear probe,
- * few-shot subsets and data-spec errors.
+ * few-shot subsets, data-spec errors and corrupt images in a folder dataset.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -60,6 +60,9 @@ test('fine-tuning replaces the head when the class count differs; linear probe t
   const r = await runTraining({ model: 'resnet18', data: 'shapes:classes=3,size=16,train=24,val=8', output: ft, pretrained: out, epochs: 1, batchSize: 12, linearProbe: true, fewShot: 4, log: (l) => lines.push(l), progressStream: null });
   assert.ok(lines.some((l) => /classifier was replaced for 3 classes/.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => /12 images, 3 classes/.test(l)), lines.join('\n'));
+  const defaults: string[] = [];
+  await runTraining({ model: 'resnet18', data: 'shapes:classes=2,train=4,val=2', output: path.join(out, 'defaults'), batchSize: 32, maxSteps: 0, log: (l) => defaults.push(l), progressStream: null });
+  assert.ok(defaults.some((l) => /input 32x32, 10 epochs, batch 32, lr 0\.000125$/.test(l)), `defaults: shapes at 32 px, 10 epochs, lr 2.5e-4 x batch/64\n${defaults.join('\n')}`);
   assert.equal(r.history.length, 1);
   const { readSafetensors } = await import('../../src/io/safetensors.ts');
   const before = readSafetensors(path.join(listCheckpoints(out)[0].path, 'model.safetensors')).tensors;
@@ -175,4 +178,32 @@ test('--model-ema evaluates the EMA each epoch (emaTop1 in metrics.jsonl/csv), s
   const e2 = cli('train', '--model', 'resnet18', '--data', DATA, '--output', '/tmp/x', '--model-ema', '--model-ema-decay', '1.5');
   assert.equal(e2.code, 2);
   assert.match(e2.stderr, /--model-ema-decay expects a number in \[0, 1\], got '1.5'/);
+});
+
+test('a corrupt image in an ImageFolder stops train naming the file; --skip-corrupt reports it and trains on the rest', async () => {
+  const sharp = (await import('sharp')).default;
+  const root = mkdtempSync(path.join(tmpdir(), 'tsv-corrupt-'));
+  const ds = shapes({ numClasses: 2, size: 16, length: 8 });
+  for (const split of ['train', 'val']) {
+    for (let i = 0; i < ds.length; i++) {
+      const { image, label } = ds.get(i);
+      const dir = path.join(root, split, ds.classes[label]);
+      mkdirSync(dir, { recursive: true });
+      await sharp(Buffer.from((image.toArray() as Uint8Array).buffer), { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(path.join(dir, `${i}.png`));
+    }
+  }
+  const broken = path.join(root, 'train', ds.classes[0], 'broken.png');
+  writeFileSync(broken, 'not a png at all');
+  const args = ['train', '--model', 'resnet18', '--data', root, '--epochs', '1', '--batch-size', '4', '--img-size', '16'];
+  const failing = cli(...args, '--output', path.join(root, 'out-fail'));
+  assert.notEqual(failing.code, 0);
+  assert.ok(failing.stderr.includes(broken), failing.stderr);
+  const skipping = cli(...args, '--output', path.join(root, 'out-skip'), '--skip-corrupt');
+  assert.equal(skipping.code, 0, skipping.stderr);
+  assert.ok(skipping.stderr.includes(broken), `the skipped file is reported\n${skipping.stderr}`);
+  assert.match(skipping.stdout, /^done: \d+ updates/);
+  const e = cli('eval', '--model', 'resnet18', '--weights', path.join(root, 'out-skip'), '--data', root, '--img-size', '16');
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stdout, /^images 8 /);
+  rmSync(root, { recursive: true });
 });

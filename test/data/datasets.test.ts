@@ -72,8 +72,32 @@ test('shapes: uint8 [H, W, 3] at any resolution, balanced classes, defaults', ()
   for (let i = 0; i < ds.length; i++) counts[ds.get(i).label]++;
   assert.deepEqual(counts, new Array(12).fill(10));
   const d = shapes();
-  assert.deepEqual([d.length, d.classes.length, d.height, d.width], [8000, 10, 64, 64]);
+  assert.deepEqual([d.length, d.classes.length, d.height, d.width], [12000, 10, 32, 32]);
   assert.equal(shapes({ split: 'test' }).length, 1000);
+});
+
+test('shapes: the shape is brighter than its background in every channel', () => {
+  // Centred upright circles of radius 35% of the side: pixels within 30% are shape, beyond 45% background.
+  const size = 40;
+  const ds = shapes({ size, length: 60, jitter: false });
+  for (let i = 0; i < ds.length; i += ds.classes.length) {
+    const px = ds.get(i).image.toArray() as Uint8Array;
+    const sums = { shape: [0, 0, 0], background: [0, 0, 0] };
+    const counts = { shape: 0, background: 0 };
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const r = Math.hypot(x + 0.5 - size / 2, y + 0.5 - size / 2) / size;
+        const where = r < 0.3 ? 'shape' : r > 0.45 ? 'background' : null;
+        if (!where) continue;
+        counts[where]++;
+        for (let c = 0; c < 3; c++) sums[where][c] += px[3 * (y * size + x) + c];
+      }
+    }
+    for (let c = 0; c < 3; c++) {
+      const [fg, bg] = [sums.shape[c] / counts.shape, sums.background[c] / counts.background];
+      assert.ok(fg > bg + 20, `sample ${i} channel ${c}: shape mean ${fg.toFixed(1)}, background mean ${bg.toFixed(1)}`);
+    }
+  }
 });
 
 test('shapes: labels agree with the renders (nearest class mean beats chance clearly)', (t) => {

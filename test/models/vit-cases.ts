@@ -46,7 +46,8 @@ export const TORCHVISION_VIT_CASES: TorchvisionVitCase[] = [
   { name: 'vit_b_32', inputShape: [2, 3, 224, 224], inputSeed: 2, seed: 1 },
   { name: 'vit_l_16', inputShape: [1, 3, 224, 224], inputSeed: 2, seed: 1, full: true },
   { name: 'vit_l_32', inputShape: [1, 3, 224, 224], inputSeed: 2, seed: 1, full: true },
-  { name: 'vit_h_14', inputShape: [1, 3, 224, 224], inputSeed: 2, seed: 1, full: true },
+  // Input 7: its top two logits are 0.66 apart; input 2's were 0.0135 apart, inside bf16's error, so bf16 top-1 flipped.
+  { name: 'vit_h_14', inputShape: [1, 3, 224, 224], inputSeed: 7, seed: 1, full: true },
 ];
 
 /**

@@ -81,7 +81,8 @@ export class ImageFolder implements Dataset {
     try {
       return { image: (await decodeImage(path, { mode: 'RGB' })).image, label };
     } catch (e) {
-      const message = (e as Error).message;
+      // The decoder's messages usually start with the path already.
+      const message = (e as Error).message.startsWith(`${path}: `) ? (e as Error).message.slice(path.length + 2) : (e as Error).message;
       if (this.onError === 'fail') throw new DatasetError(`ImageFolder: cannot decode ${path}: ${message}`);
       const error = { path, message };
       this.skipped.push(error);
