@@ -30,7 +30,7 @@ import type { PretrainedCfg } from '../models/registry.ts';
 import { resolveWeights } from '../io/hub.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { createModel } from '../io/pretrained.ts';
-import { AdamW, Adam, SGD, Lamb, type Optimizer } from '../train/optim/index.ts';
+import { AdamW, Adam, Adafactor, SGD, Lamb, type Optimizer } from '../train/optim/index.ts';
 import { paramGroupsWeightDecay } from '../train/optim/param-groups.ts';
 import { createScheduler, type SchedulerName } from '../train/scheduler.ts';
 import { loadCheckpoint, loadModelWeights } from '../train/checkpoint.ts';
@@ -210,7 +210,7 @@ export interface TrainTaskOptions {
   batchSize?: number;
   lr?: number;
   weightDecay?: number;
-  opt?: 'adamw' | 'adam' | 'sgd' | 'lamb';
+  opt?: 'adamw' | 'adam' | 'sgd' | 'lamb' | 'adafactor';
   sched?: SchedulerName;
   warmupEpochs?: number;
   minLr?: number;
@@ -247,7 +247,8 @@ export interface TrainTaskOptions {
   progressStream?: NodeJS.WriteStream | null;
 }
 
-const OPTIMIZERS = { adamw: AdamW, adam: Adam, sgd: SGD, lamb: Lamb } as const;
+// Adafactor takes the given (scheduled) lr, as timm's --opt adafactor with --lr; its relative step is for the API.
+const OPTIMIZERS = { adamw: AdamW, adam: Adam, sgd: SGD, lamb: Lamb, adafactor: Adafactor } as const;
 
 /** Trains a model as the CLI's `train` command does; returns the fit result. */
 export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
@@ -303,7 +304,7 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
   const lr = o.lr ?? (2.5e-4 * batchSize * (o.accum ?? 1)) / 64;
   const wd = o.weightDecay ?? 0.05;
   const Opt = OPTIMIZERS[o.opt ?? 'adamw'];
-  if (!Opt) throw new ArgumentError(`--opt: expected adamw, adam, sgd or lamb, got '${String(o.opt)}'`);
+  if (!Opt) throw new ArgumentError(`--opt: expected adamw, adam, sgd, lamb or adafactor, got '${String(o.opt)}'`);
   const optimizer: Optimizer = new (Opt as unknown as new (p: unknown, d: Record<string, number>) => Optimizer)(paramGroupsWeightDecay(model, wd), {
     lr,
     weightDecay: wd,

@@ -49,7 +49,7 @@ test('bad train usage exits 2 naming the flag', () => {
   assert.match(r.stderr, /--output is required/);
   const o = cli('train', '--model', 'resnet18', '--data', DATA, '--output', '/tmp/x', '--opt', 'rmsprop');
   assert.equal(o.code, 2);
-  assert.match(o.stderr, /--opt expects one of adamw, adam, sgd, lamb, got 'rmsprop'/);
+  assert.match(o.stderr, /--opt expects one of adamw, adam, sgd, lamb, adafactor, got 'rmsprop'/);
 });
 
 test('fine-tuning replaces the head when the class count differs; linear probe trains only the head', async () => {
@@ -205,5 +205,24 @@ test('a corrupt image in an ImageFolder stops train naming the file; --skip-corr
   const e = cli('eval', '--model', 'resnet18', '--weights', path.join(root, 'out-skip'), '--data', root, '--img-size', '16');
   assert.equal(e.code, 0, e.stderr);
   assert.match(e.stdout, /^images 8 /);
+  rmSync(root, { recursive: true });
+});
+
+test('--opt picks each optimizer (timm names); every one updates the weights', async () => {
+  const { readSafetensors } = await import('../../src/io/safetensors.ts');
+  const root = mkdtempSync(path.join(tmpdir(), 'tsv-opt-'));
+  const initial = path.join(root, 'init');
+  await runTraining({ model: 'resnet18', data: DATA, output: initial, epochs: 1, batchSize: 16, maxSteps: 1, lr: 0, ...quiet });
+  const weightOf = (dir: string) => readSafetensors(path.join(listCheckpoints(dir).at(-1)!.path, 'model.safetensors')).tensors.get('fc.weight')!.toArray() as Float32Array;
+  const before = weightOf(initial);
+  for (const opt of ['sgd', 'adam', 'adamw', 'lamb', 'adafactor'] as const) {
+    const out = path.join(root, opt);
+    const r = await runTraining({ model: 'resnet18', data: DATA, output: out, epochs: 1, batchSize: 16, maxSteps: 2, lr: 1e-2, opt, ...quiet });
+    assert.equal(r.stepLosses.length, 2, opt);
+    assert.ok(r.stepLosses.every(Number.isFinite), `${opt}: ${r.stepLosses}`);
+    const after = weightOf(out);
+    assert.ok(after.some((v, i) => v !== before[i]), `${opt} changed fc.weight`);
+    assert.equal(JSON.parse(readFileSync(path.join(listCheckpoints(out).at(-1)!.path, 'state.json'), 'utf8')).args.opt, opt, 'recorded in the checkpoint');
+  }
   rmSync(root, { recursive: true });
 });
