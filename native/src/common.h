@@ -73,6 +73,13 @@ P& CachedPrimitive(const std::string& key, const std::function<P()>& make) {
   return *static_cast<P*>(CacheInsert(key, std::make_shared<P>(make())));
 }
 
+// A weight reordered to a primitive's layout, kept across calls in a JS holder { buffer?: ArrayBuffer }
+// that the caller drops when the weight changes. The buffer starts with the layout's desc, so a
+// primitive that wants another layout (a new input shape) repacks instead of misreading. Returns the
+// packed data; `toPacked` reorders `user` (at userData) to `packed`.
+void* PackedWeights(Napi::Object holder, const dnnl::memory::desc& user, const dnnl::memory::desc& packed, const dnnl::reorder& toPacked,
+                    void* userData);
+
 // Executes a primitive on the shared stream and waits.
 void Run(const dnnl::primitive& p, const std::unordered_map<int, dnnl::memory>& args);
 

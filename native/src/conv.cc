@@ -339,40 +339,6 @@ View ReadOptionalBias(const Napi::Value& value, const ConvViews& v, const char* 
   return b;
 }
 
-// ---- packed weights -------------------------------------------------------------
-
-// A holder { buffer?: ArrayBuffer } keeps a weight reordered to a primitive's layout across calls
-// (the caller drops it when the weight changes). The buffer starts with the layout's desc, so a
-// primitive that wants another layout (a new input shape) repacks instead of misreading.
-constexpr size_t kPackHeader = (sizeof(dnnl_memory_desc_t) + 63) / 64 * 64;
-
-uint8_t* AlignedPayload(void* base) {
-  const uintptr_t p = reinterpret_cast<uintptr_t>(base) + kPackHeader;
-  return reinterpret_cast<uint8_t*>((p + 63) / 64 * 64);
-}
-
-void* PackedWeights(Napi::Object holder, const Operand& weights, void* userData) {
-  Napi::Env env = holder.Env();
-  Napi::Value cached = holder.Get("buffer");
-  if (cached.IsArrayBuffer()) {
-    Napi::ArrayBuffer ab = cached.As<Napi::ArrayBuffer>();
-    if (!ab.IsDetached() && ab.ByteLength() >= kPackHeader + 64 + weights.prim.get_size()) {
-      memory::desc stored;
-      std::memcpy(&stored.data, ab.Data(), sizeof(stored.data));
-      if (stored == weights.prim) return AlignedPayload(ab.Data());
-    }
-  }
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, kPackHeader + 64 + weights.prim.get_size());
-  std::memcpy(ab.Data(), &weights.prim.data, sizeof(weights.prim.data));
-  uint8_t* payload = AlignedPayload(ab.Data());
-  dnnl::stream& s = Stream();
-  memory from(weights.user, Engine(), userData), to(weights.prim, Engine(), payload);
-  weights.re.execute(s, from, to);
-  s.wait();
-  holder.Set("buffer", ab);
-  return payload;
-}
-
 View ReadChannelVector(const Napi::Value& value, const char* op, int64_t channels, const char* what) {
   View v = ReadBias(value, op, channels, what);
   if (v.dtype != DType::F32) Fail(std::string(what) + " must be float32");
@@ -417,7 +383,8 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
     Execute(plan, data);
     return info.Env().Undefined();
   }
-  data[1] = PackedWeights(info[16].As<Napi::Object>(), plan.operands[1], v.w.data());
+  const Operand& w = plan.operands[1];
+  data[1] = PackedWeights(info[16].As<Napi::Object>(), w.user, w.prim, w.re, v.w.data());
   Execute(plan, data, 1);
   return info.Env().Undefined();
 }

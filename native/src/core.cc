@@ -407,4 +407,38 @@ void RegisterCore(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "fill", Fill);
 }
 
+// ---- packed weights ----------------------------------------------------------------
+
+namespace {
+constexpr size_t kPackHeader = (sizeof(dnnl_memory_desc_t) + 63) / 64 * 64;
+
+uint8_t* AlignedPayload(void* base) {
+  const uintptr_t p = reinterpret_cast<uintptr_t>(base) + kPackHeader;
+  return reinterpret_cast<uint8_t*>((p + 63) / 64 * 64);
+}
+}  // namespace
+
+void* PackedWeights(Napi::Object holder, const dnnl::memory::desc& user, const dnnl::memory::desc& packed, const dnnl::reorder& toPacked,
+                    void* userData) {
+  Napi::Env env = holder.Env();
+  Napi::Value cached = holder.Get("buffer");
+  if (cached.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = cached.As<Napi::ArrayBuffer>();
+    if (!ab.IsDetached() && ab.ByteLength() >= kPackHeader + 64 + packed.get_size()) {
+      dnnl::memory::desc stored;
+      std::memcpy(&stored.data, ab.Data(), sizeof(stored.data));
+      if (stored == packed) return AlignedPayload(ab.Data());
+    }
+  }
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, kPackHeader + 64 + packed.get_size());
+  std::memcpy(ab.Data(), &packed.data, sizeof(packed.data));
+  uint8_t* payload = AlignedPayload(ab.Data());
+  dnnl::stream& s = Stream();
+  dnnl::memory from(user, Engine(), userData), to(packed, Engine(), payload);
+  toPacked.execute(s, from, to);
+  s.wait();
+  holder.Set("buffer", ab);
+  return payload;
+}
+
 }  // namespace tsv

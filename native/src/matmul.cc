@@ -1,6 +1,8 @@
 // Batched matmul on oneDNN: out[..., M, N] = a[..., M, K] · b[..., K, N] (+ bias[..., N]).
 // Batch dims of a and b broadcast where they are 1; any strides are accepted, so a
 // transposed view costs nothing. Inputs and output share one dtype (f32 or bf16).
+// A 2-D b with a packing holder (a linear layer's weight at inference) is reordered once to the
+// layout oneDNN's kernel prefers and reused from the holder while the weight is unchanged.
 #include "common.h"
 
 namespace tsv {
@@ -16,7 +18,15 @@ dnnl::algorithm EpilogueActivation(const std::string& name) {
   return dnnl::algorithm::undef;
 }
 
-// matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null):
+// The primitive and, for packed weights, the kernel's weight layout and the reorder to it.
+struct MatmulPlan {
+  dnnl::matmul prim;
+  bool packed = false;
+  dnnl::memory::desc weights;
+  dnnl::reorder toWeights;
+};
+
+// matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null, packedWeights?: holder|null):
 // out = act(a·b + bias) + residual, the activation and residual add running as post-ops.
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const char* op = "matmul";
@@ -38,11 +48,15 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     if (residual.shape != out.shape || residual.dtype != out.dtype) Fail("residual must have out's shape and dtype, got " + DimsKey(residual.shape));
   }
 
+  const bool pack = nd == 2 && info.Length() > 6 && info[6].IsObject();
+
   std::string key = std::string("mm|") + ViewKey(a) + ViewKey(b) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(out) + activation + "|" +
-                    (hasResidual ? ViewKey(residual) : "-");
-  auto& prim = CachedPrimitive<dnnl::matmul>(key, [&]() {
-    dnnl::matmul::desc d = hasBias ? dnnl::matmul::desc(a.desc(op), b.desc(op), bias.desc(op), out.desc(op))
-                                   : dnnl::matmul::desc(a.desc(op), b.desc(op), out.desc(op));
+                    (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "");
+  const MatmulPlan& plan = CachedPrimitive<MatmulPlan>(key, [&]() {
+    const dnnl::memory::desc userWeights = b.desc(op);
+    const dnnl::memory::desc weights = pack ? dnnl::memory::desc(userWeights.dims(), userWeights.data_type(), dnnl::memory::format_tag::any) : userWeights;
+    dnnl::matmul::desc d = hasBias ? dnnl::matmul::desc(a.desc(op), weights, bias.desc(op), out.desc(op))
+                                   : dnnl::matmul::desc(a.desc(op), weights, out.desc(op));
     dnnl::primitive_attr attr;
     if (!activation.empty() || hasResidual) {
       dnnl::post_ops po;
@@ -50,13 +64,22 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
       if (hasResidual) po.append_binary(dnnl::algorithm::binary_add, residual.desc(op));
       attr.set_post_ops(po);
     }
-    return dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, Engine()));
+    dnnl::matmul::primitive_desc pd(d, attr, Engine());
+    MatmulPlan p{dnnl::matmul(pd)};
+    if (pack && pd.weights_desc() != userWeights) {
+      p.packed = true;
+      p.weights = pd.weights_desc();
+      p.toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), userWeights, Engine(), p.weights));
+    }
+    return p;
   });
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, a.mem(op)}, {DNNL_ARG_WEIGHTS, b.mem(op)}, {DNNL_ARG_DST, out.mem(op)}};
+  dnnl::memory weights = plan.packed
+      ? dnnl::memory(plan.weights, Engine(), PackedWeights(info[6].As<Napi::Object>(), b.desc(op), plan.weights, plan.toWeights, b.data()))
+      : b.mem(op);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a.mem(op)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, out.mem(op)}};
   if (hasBias) args.emplace(DNNL_ARG_BIAS, bias.mem(op));
   if (hasResidual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation.empty() ? 0 : 1) | DNNL_ARG_SRC_1, residual.mem(op));
-  Run(prim, args);
+  Run(plan.prim, args);
   return info.Env().Undefined();
 }
 

@@ -1,11 +1,13 @@
 /**
  * linearEpilogue: the fused matmul kernel (activation and residual as oneDNN post-ops) equals the
  * recorded composition linear → act → add, whose ops are each checked against torch; with a
- * gradient to record it is that composition.
+ * gradient to record it is that composition. At inference the weight is packed once and repacked
+ * after any write to it.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as T from '../../src/tensor/index.ts';
+import { packedWeightsOf } from '../../src/tensor/ops/packed.ts';
 import { BF16_TOL, F32_TOL, assertClose } from '../helpers/opcheck.ts';
 
 const g = new T.Generator(11);
@@ -40,4 +42,21 @@ test('with a gradient to record, linearEpilogue gives the composition its grads'
   const wr = w.detach().requiresGrad_(true);
   T.add(T.gelu(T.linear(x, wr, b)), residual).sum().backward();
   assertClose(viaEpilogue, wr.grad!, F32_TOL, 'weight grad');
+});
+
+test('at inference the weight is packed once; in-place writes and other input shapes repack, never a stale result', () => {
+  const gen = new T.Generator(5);
+  const weight = T.randn([512, 256], { generator: gen }).mul(0.05);
+  const bias = T.randn([512], { generator: gen });
+  const reference = (input: T.Tensor) => T.add(T.matmul(input, T.transpose(weight, 0, 1)), bias);
+  const inputs = [T.randn([50, 256], { generator: gen }), T.randn([3, 256], { generator: gen }), T.randn([2, 197, 256], { generator: gen })];
+  T.noGrad(() => {
+    for (const input of inputs) assertClose(T.linear(input, weight, bias), reference(input), F32_TOL, `rows ${input.shape.slice(0, -1)}`);
+    const holder = packedWeightsOf(weight);
+    assert.ok(holder.buffer instanceof ArrayBuffer, 'packed into the holder');
+    weight.copy_(T.mul(weight, -2));
+    assert.notEqual(packedWeightsOf(weight), holder, 'an in-place write drops the packed copy');
+    for (const input of inputs) assertClose(T.linear(input, weight, bias), reference(input), F32_TOL, `after copy_, rows ${input.shape.slice(0, -1)}`);
+    assertClose(T.linearEpilogue(inputs[0], weight, bias, { activation: 'relu' }), T.relu(reference(inputs[0])), F32_TOL, 'epilogue');
+  });
 });

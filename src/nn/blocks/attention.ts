@@ -5,6 +5,8 @@
  */
 import { ArgumentError, ShapeError } from '../../errors.ts';
 import { scaledDotProductAttention } from '../../tensor/ops/attention.ts';
+import { add } from '../../tensor/ops/elementwise.ts';
+import { linearEpilogue } from '../../tensor/ops/linalg.ts';
 import { permute, reshape, select, transpose } from '../../tensor/ops/shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Module } from '../module.ts';
@@ -48,8 +50,11 @@ export class Attention extends Module {
     this.projDrop = this.module('proj_drop', new Dropout(options.projDrop ?? 0));
   }
 
-  /** x [B, N, D] → [B, N, D]; attnMask (bool: true = may attend, or additive float) broadcasts to [B, H, N, N]. */
-  override forward(x: Tensor, attnMask: Tensor | null = null): Tensor {
+  /**
+   * x [B, N, D] → [B, N, D]; attnMask (bool: true = may attend, or additive float) broadcasts to
+   * [B, H, N, N]; `residual` (a block's skip connection) is added to the output.
+   */
+  override forward(x: Tensor, attnMask: Tensor | null = null, residual: Tensor | null = null): Tensor {
     if (x.ndim !== 3) throw new ShapeError(`Attention: expected tokens [B, N, D], got shape [${x.shape.join(', ')}]`);
     const [B, N, D] = x.shape;
     const qkv = permute(reshape(this.qkv.forward(x), [B, N, 3, this.numHeads, this.headDim]), [2, 0, 3, 1, 4]); // (3, B, H, N, d)
@@ -57,6 +62,9 @@ export class Attention extends Module {
       attnMask,
       dropoutP: this.training ? this.attnDrop : 0,
     }); // (B, H, N, d)
-    return this.projDrop.forward(this.proj.forward(reshape(transpose(out, 1, 2), [B, N, D]))); // (B, N, D)
+    const merged = reshape(transpose(out, 1, 2), [B, N, D]);
+    if (residual && this.projDrop.isIdentity) return linearEpilogue(merged, this.proj.weight, this.proj.bias, { residual }); // add inside proj's kernel
+    const y = this.projDrop.forward(this.proj.forward(merged)); // (B, N, D)
+    return residual ? add(residual, y) : y;
   }
 }

@@ -1,6 +1,7 @@
 /** Mlp: the two-layer feed-forward block of ViT, Mixer and friends (timm `layers/mlp.py`, same names). */
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Module } from '../module.ts';
+import { add } from '../../tensor/ops/elementwise.ts';
 import { linearEpilogue } from '../../tensor/ops/linalg.ts';
 import { GELU, ReLU } from '../layers/activation.ts';
 import type { UnaryModule } from '../layers/containers.ts';
@@ -42,11 +43,14 @@ export class Mlp extends Module {
     this.drop2 = this.module('drop2', new Dropout(options.drop ?? 0));
   }
 
-  override forward(x: Tensor): Tensor {
-    // A GELU or ReLU runs inside fc1's matmul kernel when no gradient is recorded.
+  /** x → fc2(drop(act(fc1(x)))), plus `residual` when given (a block's skip connection). */
+  override forward(x: Tensor, residual: Tensor | null = null): Tensor {
+    // A GELU or ReLU runs inside fc1's matmul kernel, and the residual add inside fc2's, when no gradient is recorded.
     const activation = this.act instanceof GELU ? (this.act.approximate === 'tanh' ? 'geluTanh' : 'geluErf') : this.act instanceof ReLU ? 'relu' : null;
     x = activation ? linearEpilogue(x, this.fc1.weight, this.fc1.bias, { activation }) : this.act.forward(this.fc1.forward(x));
     x = this.drop1.forward(x);
-    return this.drop2.forward(this.fc2.forward(x));
+    if (residual && this.drop2.isIdentity) return linearEpilogue(x, this.fc2.weight, this.fc2.bias, { residual });
+    const y = this.drop2.forward(this.fc2.forward(x));
+    return residual ? add(residual, y) : y;
   }
 }

@@ -76,7 +76,12 @@ export class Block extends Module {
 
   /** tokens [B, N, dim] → [B, N, dim]; attnMask as Attention's. */
   override forward(x: Tensor, attnMask: Tensor | null = null): Tensor {
-    x = this.#residual(x, this.attn.forward(this.norm1.forward(x), attnMask), this.ls1, this.dropPath1);
-    return this.#residual(x, this.mlp.forward(this.norm2.forward(x)), this.ls2, this.dropPath2);
+    // Without layer scale or stochastic depth, each branch adds the skip itself (inside its last matmul at inference).
+    x = this.ls1 || this.dropPath1
+      ? this.#residual(x, this.attn.forward(this.norm1.forward(x), attnMask), this.ls1, this.dropPath1)
+      : this.attn.forward(this.norm1.forward(x), attnMask, x);
+    return this.ls2 || this.dropPath2
+      ? this.#residual(x, this.mlp.forward(this.norm2.forward(x)), this.ls2, this.dropPath2)
+      : this.mlp.forward(this.norm2.forward(x), x);
   }
 }

@@ -25,7 +25,12 @@ export class Dropout extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return this.training && this.p > 0 ? dropout(x, this.p, true, this.generator) : x;
+    return this.isIdentity ? x : dropout(x, this.p, true, this.generator);
+  }
+
+  /** True when forward returns its input (eval mode or p = 0): what comes before may fuse with what follows. */
+  get isIdentity(): boolean {
+    return !this.training || this.p === 0;
   }
 
   override extraRepr(): string {

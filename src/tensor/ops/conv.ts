@@ -13,6 +13,7 @@ import { relu } from './activation.ts';
 import { add, cast, mul } from './elementwise.ts';
 import { sum } from './reduce.ts';
 import { contiguous, copyInto, pad, reshape, squeeze, unsqueeze } from './shape.ts';
+import { packedWeightsOf } from './packed.ts';
 import { emptyActivation, isChannelsLast, spatialList, withLayout, type SpatialArg } from './spatial.ts';
 
 export type { SpatialArg } from './spatial.ts';
@@ -104,23 +105,6 @@ function composeEpilogue(y: Tensor, e: ConvEpilogue): Tensor {
   if (e.shift) y = add(y, reshape(e.shift, perChannel));
   if (e.residual) y = add(y, e.residual);
   return e.relu ? relu(y) : y;
-}
-
-// Weights reordered to the fused kernel's layout, per weight tensor, valid while its storage and
-// that storage's write count are the ones seen when packing (an optimizer step or load refreshes it).
-interface PackedWeights {
-  storage: Tensor['storage'];
-  version: number;
-  holder: { buffer?: ArrayBuffer };
-}
-const packedWeights = new WeakMap<Tensor, PackedWeights>();
-
-function packedWeightsOf(weight: Tensor): { buffer?: ArrayBuffer } {
-  const entry = packedWeights.get(weight);
-  if (entry && entry.storage === weight.storage && entry.version === weight.storage.version) return entry.holder;
-  const fresh = { storage: weight.storage, version: weight.storage.version, holder: {} };
-  packedWeights.set(weight, fresh);
-  return fresh.holder;
 }
 
 // Runs conv + epilogue as one oneDNN primitive; nothing is recorded (the caller checked no grad is

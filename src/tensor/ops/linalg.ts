@@ -6,6 +6,7 @@ import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
 import { gelu, relu } from './activation.ts';
 import { add, cast } from './elementwise.ts';
+import { packedWeightsOf } from './packed.ts';
 import { sum } from './reduce.ts';
 import { broadcastShapes, contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
 
@@ -97,14 +98,18 @@ function linearKernel(
   if (residual && (residual.ndim !== outShape.length || outShape.some((d, i) => residual.shape[i] !== d))) {
     throw new ShapeError(`linear: residual has shape ${fmt(residual.shape)}, expected the output's ${fmt(outShape)}`);
   }
+  const original = weight;
   [x, weight] = floatPair('linear', x, weight);
   const b = bias ? cast(bias, x.dtype) : null;
+  // At inference the weight is read in the kernel's own layout, packed once (training changes it every step).
+  const packed = weight === original && !needsGrad(x, weight, bias, residual) ? packedWeightsOf(weight) : null;
   const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
   const out = inF === 0 ? Tensor.empty(outShape, x.dtype) : Tensor.uninitialized(outShape, x.dtype);
   if (out.numel > 0) {
     native.matmul(
       kernelReady(reshape(x.detach(), [rows, inF])), transpose(weight.detach(), 0, 1), b ? reshape(b.detach(), [1, outF]) : null,
       reshape(out, [rows, outF]), activation, residual ? reshape(contiguous(cast(residual, x.dtype).detach()), [rows, outF]) : null,
+      packed,
     );
   }
   return { out, x, weight, b, rows };
