@@ -96,6 +96,17 @@ test('StdConv2dSame pads per input size; static cases use symmetric conv padding
   assert.deepEqual(samePadding(112, 3, 2), [0, 1]);
 });
 
+test('StdConv2d at inference keeps its standardized kernel until the weight is written, then recomputes it', () => {
+  for (const conv of [new StdConv2d(4, 6, 3), new StdConv2dSame(4, 6, 3, { stride: 2 })]) {
+    const x = seededInput([1, 4, 9, 9], 3);
+    const recorded = () => conv.forward(x.detach().requiresGrad_(true)).detach();
+    assertClose(noGrad(() => conv.forward(x)), recorded(), F32_TOL, `${conv.constructor.name} first call`);
+    assertClose(noGrad(() => conv.forward(x)), recorded(), F32_TOL, `${conv.constructor.name} cached kernel`);
+    conv.weight.copy_(seededInput([...conv.weight.shape], 9));
+    assertClose(noGrad(() => conv.forward(x)), recorded(), F32_TOL, `${conv.constructor.name} after the weight changed`);
+  }
+});
+
 function seededBackbone(): ResNetV2 {
   const model = new ResNetV2({ layers: HYBRID_BACKBONE_JOB.layers });
   seedStateDict(model, HYBRID_BACKBONE_JOB.seed);

@@ -5,6 +5,7 @@
  * the stored weight stays the trainable parameter and its checkpoint name stays `weight`.
  * Used with GroupNorm by BiT ResNetV2 and the R50+ViT hybrid.
  */
+import { needsGrad } from '../../tensor/autograd.ts';
 import { conv2d } from '../../tensor/ops/conv.ts';
 import { layerNorm } from '../../tensor/ops/norm.ts';
 import { reshape } from '../../tensor/ops/shape.ts';
@@ -49,6 +50,27 @@ export function standardizeWeight(weight: Tensor, eps: number): Tensor {
   return reshape(layerNorm(reshape(weight, [out, perChannel]), [perChannel], null, null, eps), weight.shape); // (O, C/g, kH, kW)
 }
 
+/**
+ * The standardized kernel of a StdConv layer: recomputed while a gradient is recorded; at
+ * inference kept while the weight's storage is unchanged (its write count), which also lets the
+ * conv reuse its packed copy of that kernel instead of repacking a fresh tensor on every call.
+ */
+class StandardizedKernel {
+  #cached: { storage: Tensor['storage']; version: number; kernel: Tensor } | null = null;
+
+  get(weight: Tensor, eps: number): Tensor {
+    if (needsGrad(weight)) {
+      this.#cached = null;
+      return standardizeWeight(weight, eps);
+    }
+    const c = this.#cached;
+    if (c && c.storage === weight.storage && c.version === weight.storage.version) return c.kernel;
+    const kernel = standardizeWeight(weight, eps);
+    this.#cached = { storage: weight.storage, version: weight.storage.version, kernel };
+    return kernel;
+  }
+}
+
 /** Conv2d whose kernel is weight-standardized on every forward (timm's StdConv2d). */
 export class StdConv2d extends Conv2d {
   readonly eps: number;
@@ -60,8 +82,10 @@ export class StdConv2d extends Conv2d {
     this.eps = options.eps ?? 1e-6;
   }
 
+  readonly #kernel = new StandardizedKernel();
+
   override forward(x: Tensor): Tensor {
-    return this.batched(x, (xb) => conv2d(xb, standardizeWeight(this.weight, this.eps), this.bias, {
+    return this.batched(x, (xb) => conv2d(xb, this.#kernel.get(this.weight, this.eps), this.bias, {
       stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
     }));
   }
@@ -85,10 +109,12 @@ export class StdConv2dSame extends Conv2d {
     this.dynamicPadding = !isStatic;
   }
 
+  readonly #kernel = new StandardizedKernel();
+
   override forward(x: Tensor): Tensor {
     return this.batched(x, (xb) => {
       const padded = this.dynamicPadding ? padSame(xb, this.kernelSize, this.stride, this.dilation) : xb;
-      return conv2d(padded, standardizeWeight(this.weight, this.eps), this.bias, {
+      return conv2d(padded, this.#kernel.get(this.weight, this.eps), this.bias, {
         stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
       });
     });

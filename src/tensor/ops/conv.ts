@@ -129,13 +129,12 @@ function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, 
 
 // The conv op proper: x [N, C, ...] (weight in torch's layout for `g.transposed`) -> outShape.
 function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], epilogue?: ConvEpilogue): Tensor {
-  if (epilogue) {
-    const fusable = outShape.every((s) => s > 0) && x.numel > 0 && weight.numel > 0 && !g.transposed;
-    if (fusable && !needsGrad(x, weight, bias, epilogue.scale, epilogue.shift, epilogue.residual)) {
-      return fusedConv(x, weight, bias, g, outShape, epilogue);
-    }
-    return composeEpilogue(convCore(op, x, weight, bias, g, outShape), epilogue);
+  // At inference every plain conv takes the fused kernel's path, epilogue or not: its weight is packed once.
+  const fusable = outShape.every((s) => s > 0) && x.numel > 0 && weight.numel > 0 && !g.transposed;
+  if (fusable && !needsGrad(x, weight, bias, epilogue?.scale, epilogue?.shift, epilogue?.residual)) {
+    return fusedConv(x, weight, bias, g, outShape, epilogue ?? {});
   }
+  if (epilogue) return composeEpilogue(convCore(op, x, weight, bias, g, outShape), epilogue);
   const channelsLast = isChannelsLast(x);
   const xd = kernelReady(x.detach());
   const wd = kernelReady(weight.detach());
