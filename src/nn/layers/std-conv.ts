@@ -71,7 +71,7 @@ class StandardizedKernel {
   }
 }
 
-/** Conv2d whose kernel is weight-standardized on every forward (timm's StdConv2d). */
+/** Conv2d whose kernel is weight-standardized on every forward (timm's StdConv2d); at inference, once per weight write. */
 export class StdConv2d extends Conv2d {
   readonly eps: number;
 
