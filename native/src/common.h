@@ -87,6 +87,18 @@ using Kernel = Napi::Value (*)(const Napi::CallbackInfo&);
 // Adds `name` to exports; oneDNN and C++ errors thrown inside become NativeError("[name] ...").
 void Export(Napi::Env env, Napi::Object exports, const char* name, Kernel fn);
 
+// Whether this CPU's oneDNN has bf16 kernels: oneDNN 2.x needs AVX-512 for them; before it,
+// every bf16 primitive is unimplemented.
+bool OneDnnHasBf16();
+
+// Export for a kernel built on oneDNN primitives. Where oneDNN has no bf16 kernels, the kernel
+// sees f32 copies of its bf16 tensor arguments (one copy per storage, so in-place and aliased
+// calls keep their meaning) and every copy is rounded back to bf16 afterwards: bf16 data is
+// computed in f32, as PyTorch does on such CPUs. `f32Args` are the argument positions that take
+// f32 tensors beside bf16 data (per-channel scales); any other f32 tensor beside a bf16 one makes a
+// mixed call, which reaches the kernel unchanged. Elsewhere it is Export.
+void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, std::vector<size_t> f32Args = {});
+
 // One per kernel family file.
 void RegisterCore(Napi::Env env, Napi::Object exports);
 void RegisterMatmul(Napi::Env env, Napi::Object exports);

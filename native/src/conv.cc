@@ -425,9 +425,9 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
-  Export(env, exports, "convForward", ConvForward);
-  Export(env, exports, "convBackwardData", ConvBackwardData);
-  Export(env, exports, "convBackwardWeights", ConvBackwardWeights);
+  ExportOneDnn(env, exports, "convForward", ConvForward, {10, 11});
+  ExportOneDnn(env, exports, "convBackwardData", ConvBackwardData);
+  ExportOneDnn(env, exports, "convBackwardWeights", ConvBackwardWeights);
 }
 
 }  // namespace tsv

@@ -227,6 +227,113 @@ void Export(Napi::Env env, Napi::Object exports, const char* name, Kernel fn) {
                         name));
 }
 
+bool OneDnnHasBf16() {
+  static const bool has = []() {
+    try {
+      const dnnl::memory::desc square({2, 2}, dnnl::memory::data_type::bf16, dnnl::memory::format_tag::ab);
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(square, square, square), Engine());
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return has;
+}
+
+namespace {
+
+// An f32 copy of a bf16 storage, for the length of one emulated call.
+struct F32Shadow {
+  Napi::ArrayBuffer original;
+  Napi::ArrayBuffer copy;
+};
+
+void WidenBf16(const uint16_t* from, float* to, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) to[i] = Bf16ToF32(from[i]);
+}
+
+void NarrowToBf16(const float* from, uint16_t* to, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) to[i] = F32ToBf16(from[i]);
+}
+
+// The dtype of `value` when it is a live NativeTensor (a float64 view descriptor over an attached buffer).
+bool TensorDType(Napi::Value value, DType* dtype) {
+  if (!value.IsObject()) return false;
+  Napi::Array keys = Instance(value.Env()).keys.Value();
+  Napi::Object obj = value.As<Napi::Object>();
+  Napi::Value buffer = obj.Get(keys.Get(0u));
+  Napi::Value meta = obj.Get(keys.Get(1u));
+  if (!buffer.IsArrayBuffer() || buffer.As<Napi::ArrayBuffer>().IsDetached()) return false;
+  if (!meta.IsTypedArray() || meta.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) return false;
+  Napi::Float64Array m = meta.As<Napi::Float64Array>();
+  if (m.ElementLength() < 3) return false;
+  *dtype = static_cast<DType>(static_cast<int>(m[1]));
+  return true;
+}
+
+// A bf16 NativeTensor with its storage swapped for an f32 copy, shared by every argument on the
+// same storage.
+Napi::Object WithF32Storage(Napi::Object tensor, std::vector<F32Shadow>& shadows) {
+  Napi::Env env = tensor.Env();
+  Napi::Array keys = Instance(env).keys.Value();
+  Napi::ArrayBuffer ab = tensor.Get(keys.Get(0u)).As<Napi::ArrayBuffer>();
+  Napi::Float64Array meta = tensor.Get(keys.Get(1u)).As<Napi::Float64Array>();
+  F32Shadow* shadow = nullptr;
+  for (F32Shadow& s : shadows)
+    if (s.original.Data() == ab.Data()) shadow = &s;
+  if (shadow == nullptr) {
+    const int64_t n = static_cast<int64_t>(ab.ByteLength() / 2);
+    Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, static_cast<size_t>(n) * 4);
+    WidenBf16(static_cast<const uint16_t*>(ab.Data()), static_cast<float*>(copy.Data()), n);
+    shadows.push_back({ab, copy});
+    shadow = &shadows.back();
+  }
+  Napi::Float64Array f32Meta = Napi::Float64Array::New(env, meta.ElementLength());
+  std::memcpy(f32Meta.Data(), meta.Data(), meta.ElementLength() * sizeof(double));
+  f32Meta[1] = static_cast<double>(DType::F32);
+  Napi::Object view = Napi::Object::New(env);
+  view.Set(keys.Get(0u), shadow->copy);
+  view.Set(keys.Get(1u), f32Meta);
+  return view;
+}
+
+}  // namespace
+
+void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, std::vector<size_t> f32Args) {
+  Export(env, exports, name, fn);
+  if (OneDnnHasBf16()) return;
+  // Process-lifetime reference: exported kernels live as long as the addon.
+  auto* direct = new Napi::FunctionReference(Napi::Persistent(exports.Get(name).As<Napi::Function>()));
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [direct, f32Args](const Napi::CallbackInfo& info) -> Napi::Value {
+                          std::vector<napi_value> args(info.Length());
+                          std::vector<size_t> bf16Args;
+                          bool mixed = false;
+                          for (size_t i = 0; i < info.Length(); ++i) {
+                            args[i] = info[i];
+                            DType dtype;
+                            if (!TensorDType(info[i], &dtype)) continue;
+                            if (dtype == DType::BF16) bf16Args.push_back(i);
+                            const bool f32Arg = std::find(f32Args.begin(), f32Args.end(), i) != f32Args.end();
+                            if (dtype == DType::F32 && !f32Arg) mixed = true;
+                          }
+                          // A call mixing bf16 and f32 data goes through as it came, so the kernel's
+                          // own dtype checks answer it.
+                          if (bf16Args.empty() || mixed) return direct->Call(info.This(), args);
+                          std::vector<F32Shadow> shadows;
+                          for (size_t i : bf16Args) args[i] = WithF32Storage(info[i].As<Napi::Object>(), shadows);
+                          Napi::Value result = direct->Call(info.This(), args);
+                          for (F32Shadow& s : shadows)
+                            NarrowToBf16(static_cast<const float*>(s.copy.Data()), static_cast<uint16_t*>(s.original.Data()),
+                                         static_cast<int64_t>(s.copy.ByteLength() / 4));
+                          return result;
+                        },
+                        name));
+}
+
 double LoadAsDouble(const void* base, DType dt, int64_t i) {
   switch (dt) {
     case DType::F32: return static_cast<const float*>(base)[i];
@@ -391,6 +498,11 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+namespace {
+// oneDnnHasBf16(): whether oneDNN runs bf16 primitives on this CPU (else ExportOneDnn emulates them).
+Napi::Value OneDnnHasBf16Kernel(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), OneDnnHasBf16()); }
+}  // namespace
+
 void RegisterCore(Napi::Env env, Napi::Object exports) {
   InstanceData* data = new InstanceData();
   Napi::Array keys = Napi::Array::New(env, 2);
@@ -403,6 +515,7 @@ void RegisterCore(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "retainFreedMemory", RetainFreedMemory);
   Export(env, exports, "setNumThreads", SetNumThreads);
   Export(env, exports, "getNumThreads", GetNumThreads);
+  Export(env, exports, "oneDnnHasBf16", OneDnnHasBf16Kernel);
   Export(env, exports, "copy", Copy);
   Export(env, exports, "fill", Fill);
 }

@@ -315,12 +315,12 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterEltwise(Napi::Env env, Napi::Object exports) {
-  Export(env, exports, "eltwise", Eltwise);
-  Export(env, exports, "eltwiseBackward", EltwiseBackward);
+  ExportOneDnn(env, exports, "eltwise", Eltwise);
+  ExportOneDnn(env, exports, "eltwiseBackward", EltwiseBackward);
   Export(env, exports, "unaryMath", UnaryMath);
   Export(env, exports, "where", Where);
-  Export(env, exports, "softmax", Softmax);
-  Export(env, exports, "softmaxBackward", SoftmaxBackward);
+  ExportOneDnn(env, exports, "softmax", Softmax);
+  ExportOneDnn(env, exports, "softmaxBackward", SoftmaxBackward);
 }
 
 }  // namespace tsv

@@ -85,6 +85,6 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterMatmul(Napi::Env env, Napi::Object exports) { Export(env, exports, "matmul", Matmul); }
+void RegisterMatmul(Napi::Env env, Napi::Object exports) { ExportOneDnn(env, exports, "matmul", Matmul); }
 
 }  // namespace tsv

@@ -270,8 +270,8 @@ Napi::Value AdaptiveAvgPoolBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterPool(Napi::Env env, Napi::Object exports) {
-  Export(env, exports, "poolForward", PoolForward);
-  Export(env, exports, "poolBackward", PoolBackward);
+  ExportOneDnn(env, exports, "poolForward", PoolForward);
+  ExportOneDnn(env, exports, "poolBackward", PoolBackward);
   Export(env, exports, "adaptiveAvgPool", AdaptiveAvgPool);
   Export(env, exports, "adaptiveAvgPoolBackward", AdaptiveAvgPoolBackward);
 }

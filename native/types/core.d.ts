@@ -17,6 +17,11 @@ export interface NativeCore {
   setErrorClass(ctor: new (message: string) => Error): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /**
+   * Whether this CPU's oneDNN has bf16 kernels (AVX-512 and later). Where it has none, the
+   * oneDNN-backed kernels compute bf16 tensors in f32 and round the results to bf16.
+   */
+  oneDnnHasBf16(): boolean;
   /** dst[i] = cast(src[i]) over dst's shape; src may broadcast through zero strides. */
   copy(src: NativeTensor, dst: NativeTensor): void;
   /** Fills contiguous dst with value (converted to dst's dtype). */
