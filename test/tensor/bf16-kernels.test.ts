@@ -11,8 +11,8 @@ import * as T from '../../src/tensor/index.ts';
 const rounded = (t: T.Tensor) => t.to('bfloat16').to('float32');
 
 function assertClose(actual: T.Tensor, expected: T.Tensor, rtol: number, what: string): void {
-  const a = actual.to('float32').toArray() as number[];
-  const e = expected.to('float32').toArray() as number[];
+  const a = Array.from(actual.to('float32').toArray() as Float32Array);
+  const e = Array.from(expected.to('float32').toArray() as Float32Array);
   assert.equal(a.length, e.length, what);
   const scale = Math.max(...e.map(Math.abs), 1e-6);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - e[i]) <= rtol * scale, `${what}[${i}]: ${a[i]} vs ${e[i]}`);
