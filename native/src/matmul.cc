@@ -2,7 +2,8 @@
 // Batch dims of a and b broadcast where they are 1; any strides are accepted, so a
 // transposed view costs nothing. Inputs and output share one dtype (f32 or bf16).
 // A 2-D b with a packing holder (a linear layer's weight at inference) is reordered once to the
-// layout oneDNN's kernel prefers and reused from the holder while the weight is unchanged.
+// layout oneDNN's kernel prefers and reused from the holder while the weight is unchanged; on
+// CPUs where matmul is oneDNN's generic sgemm, such a layer runs as a 1×1 convolution instead.
 #include "common.h"
 
 namespace tsv {
@@ -18,13 +19,93 @@ dnnl::algorithm EpilogueActivation(const std::string& name) {
   return dnnl::algorithm::undef;
 }
 
-// The primitive and, for packed weights, the kernel's weight layout and the reorder to it.
+// The primitive, the descs it reads the caller's tensors through and, for packed weights, the
+// kernel's weight layout and the reorder to it.
 struct MatmulPlan {
-  dnnl::matmul prim;
+  dnnl::primitive prim;
+  dnnl::memory::desc src, userWeights, bias, dst, residual;
   bool packed = false;
   dnnl::memory::desc weights;
   dnnl::reorder toWeights;
 };
+
+dnnl::primitive_attr EpilogueAttr(const std::string& activation, const dnnl::memory::desc* residual) {
+  dnnl::primitive_attr attr;
+  if (activation.empty() && residual == nullptr) return attr;
+  dnnl::post_ops po;
+  if (!activation.empty()) po.append_eltwise(1.f, EpilogueActivation(activation), 0.f, 0.f);
+  if (residual) po.append_binary(dnnl::algorithm::binary_add, *residual);
+  attr.set_post_ops(po);
+  return attr;
+}
+
+// A row-major [M, C] matrix (unit column stride) as an NHWC image [1, C, M, 1], the form in which
+// a 1×1 convolution reads and writes it; false when the view is not row-major.
+bool AsPixelRows(const View& v, const char* op, dnnl::memory::desc* desc) {
+  if (v.ndim() != 2 || (v.shape[1] > 1 && v.strides[1] != 1)) return false;
+  const int64_t rows = v.shape[0], cols = v.shape[1], rowStride = v.shape[0] > 1 ? v.strides[0] : cols;
+  if (rowStride < cols) return false;
+  *desc = dnnl::memory::desc({1, cols, rows, 1}, ToDnnl(v.dtype, op), {rows * rowStride, 1, rowStride, rowStride});
+  return true;
+}
+
+// A linear layer at inference as a 1×1 convolution over its rows. Where oneDNN's matmul is its
+// generic sgemm (CPUs before AVX-512), the convolution's jit kernels with blocked packed weights
+// run these shapes 1.2–2× faster (ViT-B's fc1: 75 -> 152 GFLOP/s on AVX2). Only a jit kernel is
+// taken; false leaves the matmul in place.
+bool ConvolutionForm(const View& a, const View& b, const View* bias, const View& out, const std::string& activation,
+                     const View* residual, const char* op, MatmulPlan* plan) {
+  dnnl::memory::desc src, dst, res;
+  if (!AsPixelRows(a, op, &src) || !AsPixelRows(out, op, &dst)) return false;
+  if (residual && !AsPixelRows(*residual, op, &res)) return false;
+  if (bias && (bias->shape[0] != 1 || (bias->shape[1] > 1 && bias->strides[1] != 1))) return false;
+  const int64_t K = b.shape[0], N = b.shape[1];
+  const dnnl::memory::data_type dt = ToDnnl(b.dtype, op);
+  const dnnl::memory::desc userWeights({N, K, 1, 1}, dt, {b.strides[1], b.strides[0], 1, 1});
+  const dnnl::memory::desc anyWeights({N, K, 1, 1}, dt, dnnl::memory::format_tag::any);
+  const dnnl::memory::desc biasDesc = bias ? dnnl::memory::desc({N}, ToDnnl(bias->dtype, op), dnnl::memory::format_tag::x) : dnnl::memory::desc();
+  const dnnl::memory::dims unit{1, 1}, zero{0, 0};
+  using Conv = dnnl::convolution_forward;
+  const auto pk = dnnl::prop_kind::forward_inference;
+  const auto alg = dnnl::algorithm::convolution_direct;
+  Conv::desc d = bias ? Conv::desc(pk, alg, src, anyWeights, biasDesc, dst, unit, zero, zero, zero)
+                      : Conv::desc(pk, alg, src, anyWeights, dst, unit, zero, zero, zero);
+  Conv::primitive_desc pd;
+  try {
+    pd = Conv::primitive_desc(d, EpilogueAttr(activation, residual ? &res : nullptr), Engine());
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (std::strncmp(pd.impl_info_str(), "jit", 3) != 0 || pd.src_desc() != src || pd.dst_desc() != dst) return false;
+  *plan = MatmulPlan{Conv(pd), src, userWeights, biasDesc, dst, res};
+  if (pd.weights_desc() != userWeights) {
+    plan->packed = true;
+    plan->weights = pd.weights_desc();
+    plan->toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), userWeights, Engine(), plan->weights));
+  }
+  return true;
+}
+
+MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& out, const std::string& activation,
+                    const View* residual, bool pack, const char* op) {
+  const dnnl::memory::desc userWeights = b.desc(op);
+  const dnnl::memory::desc weights = pack ? dnnl::memory::desc(userWeights.dims(), userWeights.data_type(), dnnl::memory::format_tag::any) : userWeights;
+  const dnnl::memory::desc res = residual ? residual->desc(op) : dnnl::memory::desc();
+  dnnl::matmul::desc d = bias ? dnnl::matmul::desc(a.desc(op), weights, bias->desc(op), out.desc(op))
+                              : dnnl::matmul::desc(a.desc(op), weights, out.desc(op));
+  dnnl::matmul::primitive_desc pd(d, EpilogueAttr(activation, residual ? &res : nullptr), Engine());
+  if (pack && std::strncmp(pd.impl_info_str(), "gemm", 4) == 0) {
+    MatmulPlan conv;
+    if (ConvolutionForm(a, b, bias, out, activation, residual, op, &conv)) return conv;
+  }
+  MatmulPlan p{dnnl::matmul(pd), a.desc(op), userWeights, bias ? bias->desc(op) : dnnl::memory::desc(), out.desc(op), res};
+  if (pack && pd.weights_desc() != userWeights) {
+    p.packed = true;
+    p.weights = pd.weights_desc();
+    p.toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), userWeights, Engine(), p.weights));
+  }
+  return p;
+}
 
 // matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null, packedWeights?: holder|null):
 // out = act(a·b + bias) + residual, the activation and residual add running as post-ops.
@@ -41,6 +122,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   if (a.shape[nd - 1] != b.shape[nd - 2]) Fail("inner dims differ: a " + DimsKey(a.shape) + " b " + DimsKey(b.shape));
   if (hasBias && bias.ndim() != nd) Fail("bias must have the rank of out");
   const std::string activation = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  if (!activation.empty()) EpilogueActivation(activation);
   const bool hasResidual = info.Length() > 5 && !IsNullish(info[5]);
   View residual;
   if (hasResidual) {
@@ -52,33 +134,15 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 
   std::string key = std::string("mm|") + ViewKey(a) + ViewKey(b) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(out) + activation + "|" +
                     (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "");
-  const MatmulPlan& plan = CachedPrimitive<MatmulPlan>(key, [&]() {
-    const dnnl::memory::desc userWeights = b.desc(op);
-    const dnnl::memory::desc weights = pack ? dnnl::memory::desc(userWeights.dims(), userWeights.data_type(), dnnl::memory::format_tag::any) : userWeights;
-    dnnl::matmul::desc d = hasBias ? dnnl::matmul::desc(a.desc(op), weights, bias.desc(op), out.desc(op))
-                                   : dnnl::matmul::desc(a.desc(op), weights, out.desc(op));
-    dnnl::primitive_attr attr;
-    if (!activation.empty() || hasResidual) {
-      dnnl::post_ops po;
-      if (!activation.empty()) po.append_eltwise(1.f, EpilogueActivation(activation), 0.f, 0.f);
-      if (hasResidual) po.append_binary(dnnl::algorithm::binary_add, residual.desc(op));
-      attr.set_post_ops(po);
-    }
-    dnnl::matmul::primitive_desc pd(d, attr, Engine());
-    MatmulPlan p{dnnl::matmul(pd)};
-    if (pack && pd.weights_desc() != userWeights) {
-      p.packed = true;
-      p.weights = pd.weights_desc();
-      p.toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), userWeights, Engine(), p.weights));
-    }
-    return p;
-  });
-  dnnl::memory weights = plan.packed
-      ? dnnl::memory(plan.weights, Engine(), PackedWeights(info[6].As<Napi::Object>(), b.desc(op), plan.weights, plan.toWeights, b.data()))
-      : b.mem(op);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a.mem(op)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, out.mem(op)}};
-  if (hasBias) args.emplace(DNNL_ARG_BIAS, bias.mem(op));
-  if (hasResidual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation.empty() ? 0 : 1) | DNNL_ARG_SRC_1, residual.mem(op));
+  const MatmulPlan& plan = CachedPrimitive<MatmulPlan>(
+      key, [&]() { return MakePlan(a, b, hasBias ? &bias : nullptr, out, activation, hasResidual ? &residual : nullptr, pack, op); });
+  void* weightData = plan.packed ? PackedWeights(info[6].As<Napi::Object>(), plan.userWeights, plan.weights, plan.toWeights, b.data()) : b.data();
+  const dnnl::engine& eng = Engine();
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(plan.src, eng, a.data())},
+                                             {DNNL_ARG_WEIGHTS, dnnl::memory(plan.packed ? plan.weights : plan.userWeights, eng, weightData)},
+                                             {DNNL_ARG_DST, dnnl::memory(plan.dst, eng, out.data())}};
+  if (hasBias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(plan.bias, eng, bias.data()));
+  if (hasResidual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation.empty() ? 0 : 1) | DNNL_ARG_SRC_1, dnnl::memory(plan.residual, eng, residual.data()));
   Run(plan.prim, args);
   return info.Env().Undefined();
 }

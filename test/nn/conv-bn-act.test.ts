@@ -39,6 +39,22 @@ test('eval mode: the fused kernel equals conv → bn → add → relu, row-major
   assertClose(low.float(), ref, BF16_TOL, 'bf16 fused');
 });
 
+test("eval mode folds a conv bias into the norm's shift, f32 and bf16", () => {
+  const g = new T.Generator(11);
+  const conv = new nn.Conv2d(4, 6, 3, { stride: 2, padding: 1 });
+  const bn = new nn.BatchNorm2d(6);
+  for (const t of [conv.weight, conv.bias!, bn.weight!, bn.bias!, bn.runningMean!]) t.copy_(T.randn(t.shape, { generator: g }));
+  bn.runningVar!.copy_(T.rand(bn.runningVar!.shape, { generator: g }).add(0.5));
+  conv.eval();
+  bn.eval();
+  const x = T.randn([2, 4, 8, 8], { generator: g });
+  const ref = T.noGrad(() => T.relu(bn.forward(conv.forward(x))));
+  assertClose(T.noGrad(() => nn.convBnAct(conv, bn, T.toChannelsLast(x), { relu: true })), ref, F32_TOL, 'f32');
+  conv.to('bfloat16');
+  bn.to('bfloat16');
+  assertClose(T.noGrad(() => nn.convBnAct(conv, bn, x.to('bfloat16'), { relu: true })).float(), ref, BF16_TOL, 'bf16');
+});
+
 test('eval mode with gradients: the recorded path gives the grads of the unfused modules', () => {
   const { conv, bn, x, residual } = unit(2);
   bn.eval();

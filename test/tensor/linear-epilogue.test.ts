@@ -60,3 +60,24 @@ test('at inference the weight is packed once; in-place writes and other input sh
     assertClose(T.linearEpilogue(inputs[0], weight, bias, { activation: 'relu' }), T.relu(reference(inputs[0])), F32_TOL, 'epilogue');
   });
 });
+
+test('at inference, strided rows, transposed inputs and residuals, and no bias give the composition', () => {
+  const gen = new T.Generator(6);
+  const weight = T.randn([48, 32], { generator: gen }).mul(0.1);
+  const wide = T.randn([20, 40], { generator: gen });
+  const rows = T.narrow(wide, 1, 4, 32);
+  const transposed = T.transpose(T.randn([32, 20], { generator: gen }), 0, 1);
+  const residualT = T.transpose(T.randn([48, 20], { generator: gen }), 0, 1);
+  const reference = (input: T.Tensor, res: T.Tensor | null) => {
+    const y = T.gelu(T.matmul(input, T.transpose(weight, 0, 1)));
+    return res ? T.add(y, res) : y;
+  };
+  T.noGrad(() => {
+    for (const [name, input] of [['strided rows', rows], ['transposed', transposed]] as const) {
+      for (const res of [null, residualT, T.contiguous(residualT)]) {
+        const what = `${name}${res ? (res.isContiguous() ? ' + residual' : ' + transposed residual') : ''}`;
+        assertClose(T.linearEpilogue(input, weight, null, { activation: 'geluErf', residual: res }), reference(input, res), F32_TOL, what);
+      }
+    }
+  });
+});

@@ -1,13 +1,17 @@
 /**
  * Conv2d → BatchNorm2d (→ + residual) (→ ReLU), the unit of every BN-based CNN. In eval mode
- * the norm is an affine map per channel, so it runs inside the convolution's kernel together
- * with the skip add and the ReLU (oneDNN post-ops): one pass over the output instead of four,
- * as inference engines fold it. In training, or with non-zero padding modes, the same modules
- * run one after the other.
+ * the norm is an affine map per channel, so it is folded into the convolution, as inference
+ * engines do: weight · scale and bias · scale + shift, computed once and kept until one of the
+ * conv's or norm's tensors is written. The skip add and the ReLU run inside the same kernel
+ * (oneDNN sum and eltwise post-ops, which oneDNN's AVX2 kernels take too): one pass over the
+ * output instead of four. In training, or with non-zero padding modes, the same modules run one
+ * after the other.
  */
+import { needsGrad } from '../../tensor/autograd.ts';
 import { relu } from '../../tensor/ops/activation.ts';
 import { conv2dEpilogue } from '../../tensor/ops/conv.ts';
-import { add } from '../../tensor/ops/elementwise.ts';
+import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
+import { contiguous, reshape } from '../../tensor/ops/shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import type { Conv2d } from './conv.ts';
 import type { BatchNorm2d } from './norm.ts';
@@ -20,11 +24,37 @@ export interface ConvBnActOptions {
   overwriteResidual?: boolean;
 }
 
-/** act(bn(conv(x)) + residual), fused into one kernel when bn is in eval mode. */
+interface FoldedConv {
+  stamp: unknown[];
+  weight: Tensor;
+  bias: Tensor;
+}
+const foldedConvs = new WeakMap<Conv2d, FoldedConv>();
+
+// The conv's weight and bias with the norm's eval affine folded in, in the weight's dtype.
+function folded(conv: Conv2d, affine: { scale: Tensor; shift: Tensor }): FoldedConv {
+  const sources = [conv.weight, conv.bias];
+  const stamp = [affine, ...sources.flatMap((t) => (t ? [t.storage, t.storage.version] : [null, 0]))];
+  const cached = foldedConvs.get(conv);
+  if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached;
+  const dtype = conv.weight.dtype;
+  const perOutput = [conv.weight.shape[0], ...conv.weight.shape.slice(1).map(() => 1)];
+  const weight = contiguous(cast(mul(cast(conv.weight.detach(), 'float32'), reshape(affine.scale, perOutput)), dtype));
+  const shift = conv.bias ? add(mul(cast(conv.bias.detach(), 'float32'), affine.scale), affine.shift) : affine.shift;
+  const entry = { stamp, weight, bias: contiguous(cast(shift, dtype)) };
+  foldedConvs.set(conv, entry);
+  return entry;
+}
+
+/** act(bn(conv(x)) + residual); in eval mode the norm is folded into the conv and all of it runs as one kernel. */
 export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, options: ConvBnActOptions = {}): Tensor {
   const affine = conv.paddingMode === 'zeros' ? bn.evalAffine() : null;
   if (affine) {
     const geometry = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
+    if (!needsGrad(x, conv.weight, conv.bias, affine.scale, affine.shift, options.residual)) {
+      const { weight, bias } = folded(conv, affine);
+      return conv2dEpilogue(x, weight, bias, geometry, options);
+    }
     return conv2dEpilogue(x, conv.weight, conv.bias, geometry, { ...affine, ...options });
   }
   let y = bn.forward(conv.forward(x));
