@@ -18,12 +18,13 @@
  * before decoding, libvips runs with failOn 'warning' and reads only the first frame.
  */
 import { stat, readFile } from 'node:fs/promises';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
 import { ArgumentError, DTypeError, ShapeError, TsvisionError } from '../errors.ts';
 import { fromTypedArray } from '../tensor/creation.ts';
 import { add, cast, div, logicalOr, maximum, minimum, mul, sub } from '../tensor/ops/elementwise.ts';
 import { contiguous, narrow, cat } from '../tensor/ops/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { loadSharp } from './sharp.ts';
 
 /** Pillow's resampling filters, by the codes native.resizeImage takes. */
 export const RESAMPLE_FILTER = { nearest: 0, box: 1, bilinear: 2, hamming: 3, bicubic: 4, lanczos: 5 } as const;
@@ -324,6 +325,7 @@ export async function decodeImage(input: Buffer | Uint8Array | string, options: 
     throw new ImageError('InvalidImage', source, `not an image: expected JPEG, PNG, WebP or GIF data, got bytes starting ${describeStart(bytes)}`);
   }
 
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     // Header only: the pixel limit is ours, checked below with the dimensions in the message.

@@ -4,7 +4,7 @@
  * drawn (no font rasteriser); the series colours are listed in the returned legend.
  */
 import { renameSync } from 'node:fs';
-import sharp from 'sharp';
+import { loadSharp } from '../io/sharp.ts';
 
 type Rgb = readonly [number, number, number];
 
@@ -97,6 +97,7 @@ export async function plotCurves(file: string, charts: readonly PlotChart[]): Pr
   const canvas = new Canvas(PANEL_W * Math.max(1, charts.length), PANEL_H);
   charts.forEach((chart, i) => drawChart(canvas, i * PANEL_W, chart));
   const tmp = `${file}.tmp-${process.pid}`;
+  const sharp = await loadSharp();
   await sharp(canvas.data, { raw: { width: canvas.width, height: canvas.height, channels: 4 } }).png().toFile(tmp);
   renameSync(tmp, file);
   return charts.map((c) => `${c.title}: ${c.series.map((s) => `${s.name}=rgb(${s.color.join(',')})`).join(' ')}`).join('; ');
