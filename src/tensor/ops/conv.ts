@@ -12,7 +12,7 @@ import { Tensor } from '../tensor.ts';
 import { relu } from './activation.ts';
 import { add, cast, mul } from './elementwise.ts';
 import { sum } from './reduce.ts';
-import { contiguous, copyInto, pad, reshape, squeeze, unsqueeze } from './shape.ts';
+import { contiguous, copyInto, narrow, pad, reshape, squeeze, unsqueeze } from './shape.ts';
 import { packedWeightsOf } from './packed.ts';
 import { emptyActivation, isChannelsLast, spatialList, withLayout, type SpatialArg } from './spatial.ts';
 
@@ -210,9 +210,23 @@ function convNd(
   const outSize = padded.map((p, i) => Math.floor((p - span[i]) / stride[i]) + 1);
   if (epilogue) checkEpilogue(op, epilogue, [N, O, ...outSize], unbatched);
   const batchedEpilogue = epilogue?.residual && unbatched ? { ...epilogue, residual: unsqueeze(epilogue.residual, 0) } : epilogue;
-  const geometry: Geometry = { stride, padL, padR, dilation, groups, transposed: false };
-  const out = convCore(op, xb, weight, bias ?? null, geometry, [N, O, ...outSize], batchedEpilogue);
+  const single = singleTap(size, outSize, padL, dilation, kernel);
+  const geometry: Geometry = single
+    ? { stride: single.map(() => 1), padL: single.map(() => 0), padR: single.map(() => 0), dilation: single.map(() => 1), groups, transposed: false }
+    : { stride, padL, padR, dilation, groups, transposed: false };
+  const taps = single ? single.reduce((w, tap, i) => narrow(w, i + 2, tap, 1), weight) : weight;
+  const out = convCore(op, xb, taps, bias ?? null, geometry, [N, O, ...outSize], batchedEpilogue);
   return unbatched ? squeeze(out, 0) : out;
+}
+
+// On a 1-pixel input with a 1-pixel output, only the kernel tap over that pixel meets data (the rest
+// is padding): the conv is a 1×1 conv with that tap. Returns the tap per spatial dim, or null. oneDNN
+// has no jit kernel for a 3×3 conv on 1×1 inputs where the CPU lacks AVX-512 and its im2col fallback
+// runs backward-weights at a few GFLOP/s (ResNet's last stage on 32 px images).
+function singleTap(size: number[], outSize: number[], padL: number[], dilation: number[], kernel: number[]): number[] | null {
+  if (!size.every((s, i) => s === 1 && outSize[i] === 1) || kernel.every((k) => k === 1)) return null;
+  const taps = padL.map((p, i) => p / dilation[i]);
+  return taps.every((t, i) => Number.isInteger(t) && t < kernel[i]) ? taps : null;
 }
 
 function checkEpilogue(op: string, e: ConvEpilogue, outShape: number[], unbatched: boolean): void {
