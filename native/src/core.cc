@@ -421,7 +421,14 @@ template <class SrcT, class DstT>
 void CopyTyped(const View& src, const View& dst) {
   using S = typename Io<SrcT>::S;
   using D = typename Io<DstT>::S;
-  const StridedLayout<2> layout = CollapseDims<2>(dst.shape, {&src.strides, &dst.strides});
+  StridedLayout<2> layout = CollapseDims<2>(dst.shape, {&src.strides, &dst.strides});
+  // A short innermost run (NCHW -> NHWC of a 3-channel image: runs of 3) makes per-row overhead the
+  // cost; looping over the next, long dim innermost instead writes with a small stride and is fast.
+  const size_t nd = layout.shape.size();
+  if (nd >= 2 && layout.inner() < 16 && layout.shape[nd - 2] >= 256) {
+    std::swap(layout.shape[nd - 1], layout.shape[nd - 2]);
+    for (Dims& st : layout.strides) std::swap(st[nd - 1], st[nd - 2]);
+  }
   const int64_t si = layout.innerStride(0), di = layout.innerStride(1);
   const S* sp = src.ptr<S>();
   D* dp = dst.ptr<D>();
