@@ -13,6 +13,7 @@ import { Tensor } from '../tensor.ts';
 import { scalarTensor } from '../creation.ts';
 import { cast, div, ge, le, logicalAnd, lt, maximum, minimum, mul } from './elementwise.ts';
 import { broadcastShapes, contiguous, expand, shapeEquals } from './shape.ts';
+import { emptyActivation, isChannelsLast, withLayout } from './spatial.ts';
 
 /** oneDNN eltwise algorithm codes shared with native/src/eltwise.cc. The *Dst forms differentiate from the output. */
 export const ELTWISE_ALG = {
@@ -37,19 +38,29 @@ export interface EltwiseSpec {
 /** A backward rule of a unary map: the output grad, the contiguous input and the output to input grad. */
 type MapGrad = (g: Tensor, src: Tensor, out: Tensor) => Tensor;
 
-// Runs a same-shape kernel on a contiguous copy (or x itself) and records `grad`.
+// The memory of a dense tensor (contiguous or channels-last) as a flat contiguous view.
+function flat(t: Tensor): Tensor {
+  return new Tensor(t.storage, [t.numel], [1], t.offset, t.dtype);
+}
+
+// Runs a same-shape kernel on x's memory and records `grad`. A channels-last x keeps its layout
+// (a CNN's activations stay channels-last through ReLU in training too); anything else not
+// contiguous is copied first.
 function mapOp(name: string, x: Tensor, run: (src: Tensor, out: Tensor) => void, grad: MapGrad): Tensor {
   x.assertAlive(name);
-  const src = contiguous(x.detach());
-  const out = Tensor.uninitialized(src.shape, src.dtype);
-  run(src, out);
+  const channelsLast = isChannelsLast(x);
+  const src = channelsLast ? x.detach() : contiguous(x.detach());
+  const out = emptyActivation(src.shape, src.dtype, channelsLast);
+  run(flat(src), flat(out));
   return record(out, name, [x], (g) => [grad(g, src, out)]);
 }
 
 /** The input grad of a oneDNN eltwise algorithm: `data` is the forward's output for the *Dst algorithms, else its input. */
 export function eltwiseGrad(spec: EltwiseSpec, data: Tensor, g: Tensor): Tensor {
-  const gx = Tensor.uninitialized(data.shape, data.dtype);
-  native.eltwiseBackward(ELTWISE_ALG[spec.alg], spec.alpha ?? 0, spec.beta ?? 0, data, contiguous(cast(g, data.dtype)), gx);
+  const channelsLast = isChannelsLast(data);
+  const dense = channelsLast ? data : contiguous(data);
+  const gx = emptyActivation(data.shape, data.dtype, channelsLast);
+  native.eltwiseBackward(ELTWISE_ALG[spec.alg], spec.alpha ?? 0, spec.beta ?? 0, flat(dense), flat(withLayout(cast(g, data.dtype), channelsLast)), flat(gx));
   return gx;
 }
 
