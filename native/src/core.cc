@@ -208,23 +208,24 @@ void Run(const dnnl::primitive& p, const std::unordered_map<int, dnnl::memory>& 
   Stream().wait();
 }
 
+namespace {
+// Runs a kernel, turning oneDNN and C++ errors into NativeError("[label] ...").
+Napi::Value Invoke(Kernel fn, const std::string& label, const Napi::CallbackInfo& info) {
+  try {
+    return fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const dnnl::error& e) {
+    throw MakeError(info.Env(), "[" + label + "] oneDNN: " + e.what() + " (status " + std::to_string(e.status) + ")");
+  } catch (const std::exception& e) {
+    throw MakeError(info.Env(), "[" + label + "] " + e.what());
+  }
+}
+}  // namespace
+
 void Export(Napi::Env env, Napi::Object exports, const char* name, Kernel fn) {
   std::string label(name);
-  exports.Set(name, Napi::Function::New(
-                        env,
-                        [fn, label](const Napi::CallbackInfo& info) -> Napi::Value {
-                          try {
-                            return fn(info);
-                          } catch (const Napi::Error&) {
-                            throw;
-                          } catch (const dnnl::error& e) {
-                            throw MakeError(info.Env(), "[" + label + "] oneDNN: " + e.what() +
-                                                            " (status " + std::to_string(e.status) + ")");
-                          } catch (const std::exception& e) {
-                            throw MakeError(info.Env(), "[" + label + "] " + e.what());
-                          }
-                        },
-                        name));
+  exports.Set(name, Napi::Function::New(env, [fn, label](const Napi::CallbackInfo& info) { return Invoke(fn, label, info); }, name));
 }
 
 bool OneDnnHasBf16() {
@@ -304,25 +305,27 @@ Napi::Object WithF32Storage(Napi::Object tensor, std::vector<F32Shadow>& shadows
 void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, std::vector<size_t> f32Args) {
   Export(env, exports, name, fn);
   if (OneDnnHasBf16()) return;
-  // Process-lifetime reference: exported kernels live as long as the addon.
+  // The kernel as exported, for calls whose arguments are swapped: a CallbackInfo cannot be built
+  // from C++, so those go through JS once more. Process-lifetime: kernels live as long as the addon.
   auto* direct = new Napi::FunctionReference(Napi::Persistent(exports.Get(name).As<Napi::Function>()));
+  std::string label(name);
   exports.Set(name, Napi::Function::New(
                         env,
-                        [direct, f32Args](const Napi::CallbackInfo& info) -> Napi::Value {
-                          std::vector<napi_value> args(info.Length());
+                        [direct, fn, label, f32Args](const Napi::CallbackInfo& info) -> Napi::Value {
                           std::vector<size_t> bf16Args;
                           bool mixed = false;
                           for (size_t i = 0; i < info.Length(); ++i) {
-                            args[i] = info[i];
                             DType dtype;
                             if (!TensorDType(info[i], &dtype)) continue;
                             if (dtype == DType::BF16) bf16Args.push_back(i);
                             const bool f32Arg = std::find(f32Args.begin(), f32Args.end(), i) != f32Args.end();
                             if (dtype == DType::F32 && !f32Arg) mixed = true;
                           }
-                          // A call mixing bf16 and f32 data goes through as it came, so the kernel's
-                          // own dtype checks answer it.
-                          if (bf16Args.empty() || mixed) return direct->Call(info.This(), args);
+                          // f32 calls run directly; a call mixing bf16 and f32 data too, so the
+                          // kernel's own dtype checks answer it.
+                          if (bf16Args.empty() || mixed) return Invoke(fn, label, info);
+                          std::vector<napi_value> args(info.Length());
+                          for (size_t i = 0; i < info.Length(); ++i) args[i] = info[i];
                           std::vector<F32Shadow> shadows;
                           for (size_t i : bf16Args) args[i] = WithF32Storage(info[i].As<Napi::Object>(), shadows);
                           Napi::Value result = direct->Call(info.This(), args);

@@ -35,7 +35,7 @@ export interface EltwiseSpec {
   beta?: number;
 }
 
-/** A backward rule of a unary map: the output grad, the contiguous input and the output to input grad. */
+/** A backward rule of a unary map: the output grad, the dense (contiguous or channels-last) input and the output to input grad. */
 type MapGrad = (g: Tensor, src: Tensor, out: Tensor) => Tensor;
 
 // The memory of a dense tensor (contiguous or channels-last) as a flat contiguous view.
