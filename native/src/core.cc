@@ -382,6 +382,15 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
 // stays there. Tensor storage is malloc'd by V8 and freed at GC; without this, every big
 // activation is a new mapping whose first touch page-faults (on this VM about 1 ms per MB,
 // more than the conv that writes it) and whose release is an munmap on V8's sweeper thread.
+// detachBuffer(ab): frees an ArrayBuffer's memory now (and drops it from V8's external-memory
+// count) instead of at the next GC; every view of it then has length 0.
+Napi::Value DetachBuffer(const Napi::CallbackInfo& info) {
+  if (!info[0].IsArrayBuffer()) Fail("expected an ArrayBuffer");
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  if (!ab.IsDetached()) ab.Detach();
+  return info.Env().Undefined();
+}
+
 Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info) {
 #ifdef __GLIBC__
   mallopt(M_MMAP_MAX, 0);
@@ -523,6 +532,7 @@ void RegisterCore(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "setErrorClass", SetErrorClass);
   Export(env, exports, "adviseHugePages", AdviseHugePages);
   Export(env, exports, "retainFreedMemory", RetainFreedMemory);
+  Export(env, exports, "detachBuffer", DetachBuffer);
   Export(env, exports, "setNumThreads", SetNumThreads);
   Export(env, exports, "getNumThreads", GetNumThreads);
   Export(env, exports, "oneDnnHasBf16", OneDnnHasBf16Kernel);

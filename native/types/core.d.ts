@@ -13,6 +13,8 @@ export interface NativeCore {
   adviseHugePages(buffer: ArrayBuffer): void;
   /** Makes glibc serve large blocks from its heap and keep freed memory for reuse (no mmap/munmap per tensor). */
   retainFreedMemory(): void;
+  /** Detaches an ArrayBuffer, freeing its memory now rather than at the next GC. */
+  detachBuffer(buffer: ArrayBuffer): void;
   /** The class native errors are created from. */
   setErrorClass(ctor: new (message: string) => Error): void;
   setNumThreads(n: number): void;

@@ -13,6 +13,7 @@ import { Sequential } from '../nn/layers/containers.ts';
 import { Module } from '../nn/module.ts';
 import { kaimingNormal_, ones_, zeros_ } from '../nn/init.ts';
 import { convBnAct } from '../nn/layers/conv-bn-act.ts';
+import { tidy, tidySequence } from '../tensor/autograd.ts';
 import { dropout } from '../tensor/ops/activation.ts';
 import { toChannelsLast } from '../tensor/ops/spatial.ts';
 import { maxPool2d } from '../tensor/ops/pool.ts';
@@ -164,11 +165,11 @@ export class ResNet extends Module implements ImageClassifier {
 
   forwardFeatures(x: Tensor): Tensor {
     // Channels-last end to end: oneDNN's convolutions then run without layout reorders.
-    x = convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true });
-    x = maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+    // The stem and each block run under tidy: their intermediates are reused as soon as they return.
+    x = tidy(() => maxPool2d(convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true }), { kernelSize: 3, stride: 2, padding: 1 }));
     // Every block input here is an intermediate of this pass, dead once its block has run.
-    for (const stage of this.stages) for (const block of stage.children() as Block[]) x = block.forward(x, true);
-    return x; // (N, C, H/32, W/32), channels-last
+    const blocks = this.stages.flatMap((stage) => stage.children() as Block[]);
+    return tidySequence(x, blocks, (block, x) => block.forward(x, true)); // (N, C, H/32, W/32), channels-last
   }
 
   forwardHead(x: Tensor, options: { preLogits?: boolean } = {}): Tensor {

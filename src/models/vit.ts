@@ -23,7 +23,7 @@ import { Module, type StateDict } from '../nn/module.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { normal_, zeros_ } from '../nn/init.ts';
 import { empty } from '../tensor/creation.ts';
-import { noGrad } from '../tensor/autograd.ts';
+import { noGrad, tidySequence } from '../tensor/autograd.ts';
 import { add } from '../tensor/ops/elementwise.ts';
 import { mean } from '../tensor/ops/reduce.ts';
 import { cat, expand, narrow, select } from '../tensor/ops/shape.ts';
@@ -187,7 +187,7 @@ export class VisionTransformer extends Module implements ImageClassifier {
   forwardFeatures(x: Tensor): Tensor {
     const grid = this.patchEmbed.dynamicFeatSize([x.shape[2], x.shape[3]]);
     let t = this.addPosEmbed(this.patchEmbed.forward(x), grid);
-    for (const block of this.blocks) t = block.forward(t);
+    t = tidySequence(t, this.blocks, (block, t) => block.forward(t));
     return this.norm ? this.norm.forward(t) : t;
   }
 

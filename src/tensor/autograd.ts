@@ -12,6 +12,7 @@ import { onesLike } from './creation.ts';
 import { add, cast } from './ops/elementwise.ts';
 import { sumToShape } from './ops/reduce.ts';
 import { contiguous, shapeEquals } from './ops/shape.ts';
+import { withAllocationScope } from './memory.ts';
 
 /** A recorded op: its inputs and the rule mapping the output grad to input grads. */
 export interface GradNode {
@@ -38,6 +39,35 @@ export function noGrad<T>(fn: () => T): T {
   } finally {
     gradEnabled = prev;
   }
+}
+
+/**
+ * Runs fn; when autograd is not recording, the tensors fn created that its result does not
+ * hold are released as soon as it returns, their memory reused by later tensors (tf.tidy).
+ * Models run each block so at inference: V8 would otherwise free an intermediate only at a
+ * garbage collection. A tensor fn creates and keeps elsewhere must be made under `persistent`.
+ */
+export function tidy<T>(fn: () => T): T {
+  return gradEnabled ? fn() : withAllocationScope(fn);
+}
+
+/**
+ * Runs x through steps in order (a stage's blocks), each under `tidy`. Without autograd, each
+ * step's input that an earlier step made is released once the next step has returned, unless
+ * its output shares that memory: a step must not keep its input or output beyond the call.
+ */
+export function tidySequence<S>(x: Tensor, steps: Iterable<S>, run: (step: S, x: Tensor) => Tensor): Tensor {
+  if (gradEnabled) {
+    for (const step of steps) x = run(step, x);
+    return x;
+  }
+  const input = x;
+  for (const step of steps) {
+    const prev = x;
+    x = withAllocationScope(() => run(step, prev));
+    if (prev !== input && x.storage !== prev.storage) prev.dispose();
+  }
+  return x;
 }
 
 /** Runs fn with grad recording on, even inside noGrad (torch.enable_grad). */

@@ -3,7 +3,8 @@ export { Tensor, Storage, contiguousStrides, numelOf, type TypedArray, type Nest
 export * from './dtype.ts';
 export * from './creation.ts';
 export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './random.ts';
-export { noGrad, enableGrad, isGradEnabled, type BackwardOptions, type GradNode } from './autograd.ts';
+export { noGrad, enableGrad, isGradEnabled, tidy, tidySequence, type BackwardOptions, type GradNode } from './autograd.ts';
+export { persistent, memoryPoolStats, releasePooledMemory, setMemoryPoolLimit } from './memory.ts';
 export * from './ops/elementwise.ts';
 export * from './ops/activation.ts';
 export * from './ops/reduce.ts';

@@ -6,7 +6,7 @@
 import { ArgumentError, DisposedError, DTypeError } from '../errors.ts';
 import { runBackward, type BackwardOptions, type GradNode } from './autograd.ts';
 import { DTYPE_ID, DTYPE_SIZE, type DType } from './dtype.ts';
-import { native } from './native.ts';
+import { Storage } from './memory.ts';
 import type { NativeTensor } from '../../native/index.d.ts';
 import * as A from './ops/activation.ts';
 import * as E from './ops/elementwise.ts';
@@ -15,42 +15,7 @@ import * as L from './ops/linalg.ts';
 import * as R from './ops/reduce.ts';
 import * as S from './ops/shape.ts';
 
-/** Buffers from this size up are backed by huge pages: first-touch page faults dominate writing fresh large outputs. */
-export const HUGE_PAGE_MIN_BYTES = 4 << 20;
-
-/**
- * Memory shared by a tensor and its views: a JS ArrayBuffer (zero-filled), which the addon
- * reads in place. V8 frees it when the last view is collected, during GC itself, so a
- * synchronous training loop keeps memory flat; dispose() releases it sooner.
- */
-// Node allocates a non-pooled Buffer's ArrayBuffer without clearing it (malloc, not calloc):
-// clearing a 50 MB activation only to overwrite it costs as much as a light kernel.
-function uninitializedBuffer(nbytes: number): ArrayBuffer {
-  const b = Buffer.allocUnsafeSlow(nbytes);
-  return b.byteOffset === 0 && b.buffer.byteLength === nbytes ? b.buffer : new ArrayBuffer(nbytes);
-}
-
-export class Storage {
-  buffer: ArrayBuffer;
-  readonly nbytes: number;
-  disposed = false;
-  /** Counts in-place writes (copy_, fill_), so values derived from the data (packed conv weights) know when to refresh. */
-  version = 0;
-
-  /** `zeroed` false skips clearing the memory, for outputs a kernel overwrites entirely. */
-  constructor(nbytes: number, zeroed = true) {
-    this.nbytes = nbytes;
-    this.buffer = zeroed ? new ArrayBuffer(nbytes) : uninitializedBuffer(nbytes);
-    if (nbytes >= HUGE_PAGE_MIN_BYTES) native.adviseHugePages(this.buffer);
-  }
-
-  /** Releases the memory: the buffer is detached (transferred to a clone nothing holds). */
-  release(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    structuredClone(this.buffer, { transfer: [this.buffer] });
-  }
-}
+export { HUGE_PAGE_MIN_BYTES, Storage } from './memory.ts';
 
 /** Row-major strides of a shape. */
 export function contiguousStrides(shape: readonly number[]): number[] {
@@ -77,8 +42,6 @@ export type TypedArray = Float32Array | Int32Array | BigInt64Array | Uint8Array 
 export type NestedArray = number | boolean | NestedArray[];
 
 export class Tensor implements NativeTensor {
-  /** Native storage buffer (read by the addon). */
-  buffer: ArrayBuffer;
   readonly storage: Storage;
   /** Offset of element [0, ..., 0] in the storage, in elements. */
   readonly offset: number;
@@ -101,7 +64,6 @@ export class Tensor implements NativeTensor {
 
   constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
     this.storage = storage;
-    this.buffer = storage.buffer;
     this.shape = shape;
     this.strides = strides;
     this.offset = offset;
@@ -131,6 +93,11 @@ export class Tensor implements NativeTensor {
     }
     const storage = new Storage(numelOf(shape) * DTYPE_SIZE[dtype]);
     return new Tensor(storage, [...shape], contiguousStrides(shape), 0, dtype);
+  }
+
+  /** The storage's buffer, read by the addon (a buffer of length 0 once the storage was released). */
+  get buffer(): ArrayBuffer {
+    return this.storage.buffer;
   }
 
   get ndim(): number {
@@ -261,7 +228,6 @@ export class Tensor implements NativeTensor {
     source.assertAlive('setData');
     const self = this as { -readonly [K in keyof Tensor]: Tensor[K] };
     self.storage = source.storage;
-    self.buffer = source.buffer;
     self.shape = source.shape;
     self.strides = source.strides;
     self.offset = source.offset;

@@ -1,5 +1,6 @@
 /** Containers (torch.nn.Sequential, ModuleList, ModuleDict): children named like torch's. */
 import { ArgumentError, IndexError } from '../../errors.ts';
+import { tidySequence } from '../../tensor/autograd.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Module } from '../module.ts';
 
@@ -59,8 +60,7 @@ export class Sequential extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    for (const layer of this.#layers) x = layer.forward(x);
-    return x;
+    return tidySequence(x, this.#layers, (layer, x) => layer.forward(x));
   }
 }
 

@@ -12,6 +12,7 @@ import { relu } from '../../tensor/ops/activation.ts';
 import { conv2dEpilogue } from '../../tensor/ops/conv.ts';
 import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
 import { contiguous, reshape } from '../../tensor/ops/shape.ts';
+import { persistent } from '../../tensor/memory.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import type { Conv2d } from './conv.ts';
 import type { BatchNorm2d } from './norm.ts';
@@ -37,11 +38,13 @@ function folded(conv: Conv2d, affine: { scale: Tensor; shift: Tensor }): FoldedC
   const stamp = [affine, ...sources.flatMap((t) => (t ? [t.storage, t.storage.version] : [null, 0]))];
   const cached = foldedConvs.get(conv);
   if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached;
-  const dtype = conv.weight.dtype;
-  const perOutput = [conv.weight.shape[0], ...conv.weight.shape.slice(1).map(() => 1)];
-  const weight = contiguous(cast(mul(cast(conv.weight.detach(), 'float32'), reshape(affine.scale, perOutput)), dtype));
-  const shift = conv.bias ? add(mul(cast(conv.bias.detach(), 'float32'), affine.scale), affine.shift) : affine.shift;
-  const entry = { stamp, weight, bias: contiguous(cast(shift, dtype)) };
+  const entry = persistent(() => {
+    const dtype = conv.weight.dtype;
+    const perOutput = [conv.weight.shape[0], ...conv.weight.shape.slice(1).map(() => 1)];
+    const weight = contiguous(cast(mul(cast(conv.weight.detach(), 'float32'), reshape(affine.scale, perOutput)), dtype));
+    const shift = conv.bias ? add(mul(cast(conv.bias.detach(), 'float32'), affine.scale), affine.shift) : affine.shift;
+    return { stamp, weight, bias: contiguous(cast(shift, dtype)) };
+  });
   foldedConvs.set(conv, entry);
   return entry;
 }

@@ -8,6 +8,7 @@ import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
 import { neg, rsqrt } from '../../tensor/ops/unary.ts';
 import { needsGrad } from '../../tensor/autograd.ts';
 import { batchNorm, groupNorm, layerNorm } from '../../tensor/ops/norm.ts';
+import { persistent } from '../../tensor/memory.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { ones_, zeros_ } from '../init.ts';
 import { Module } from '../module.ts';
@@ -122,7 +123,7 @@ export abstract class BatchNormNd extends Module {
     const stamp = sources.map((t) => (t ? [t.storage, t.storage.version] : [null, 0])).flat();
     const cached = this.#affineCache;
     if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached.affine;
-    const affine = this.#computeAffine();
+    const affine = persistent(() => this.#computeAffine());
     this.#affineCache = { stamp, affine };
     return affine;
   }

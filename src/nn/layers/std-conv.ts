@@ -10,6 +10,7 @@ import { conv2d } from '../../tensor/ops/conv.ts';
 import { layerNorm } from '../../tensor/ops/norm.ts';
 import { reshape } from '../../tensor/ops/shape.ts';
 import { spatialList, type SpatialArg } from '../../tensor/ops/spatial.ts';
+import { persistent } from '../../tensor/memory.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Conv2d } from './conv.ts';
 import { isStaticSamePadding, padSame, symmetricPadding } from './padding.ts';
@@ -65,7 +66,7 @@ class StandardizedKernel {
     }
     const c = this.#cached;
     if (c && c.storage === weight.storage && c.version === weight.storage.version) return c.kernel;
-    const kernel = standardizeWeight(weight, eps);
+    const kernel = persistent(() => standardizeWeight(weight, eps));
     this.#cached = { storage: weight.storage, version: weight.storage.version, kernel };
     return kernel;
   }
