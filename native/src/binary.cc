@@ -50,8 +50,11 @@ inline C Apply(int op, C x, C y) {
 template <class S> struct Load { static auto get(S v) { return v; } };
 template <> struct Load<uint16_t> { static float get(uint16_t v) { return Bf16ToF32(v); } };
 
-template <class S, class C, bool kBf16Out, class O>
-void Kernel3(int op, const View& a, const View& b, const View& out) {
+// kOp >= 0 fixes the op at compile time (the switch in Apply folds away and the loops
+// vectorize: a contiguous f32 add went from ~2 ns to memory speed per element); -1 reads `op`.
+template <class S, class C, bool kBf16Out, class O, int kOp = -1>
+void Kernel3(int runtimeOp, const View& a, const View& b, const View& out) {
+  const int op = kOp >= 0 ? kOp : runtimeOp;
   const StridedLayout<3> layout = CollapseDims<3>(out.shape, {&a.strides, &b.strides, &out.strides});
   const int64_t ia = layout.innerStride(0), ib = layout.innerStride(1), io = layout.innerStride(2);
   const S* pa = a.ptr<S>();
@@ -81,11 +84,22 @@ void Kernel3(int op, const View& a, const View& b, const View& out) {
   });
 }
 
+template <class S, class C, bool kBf16Out, class O>
+void DispatchArithmetic(int op, const View& a, const View& b, const View& out) {
+  switch (op) {
+    case Add: return Kernel3<S, C, kBf16Out, O, Add>(op, a, b, out);
+    case Sub: return Kernel3<S, C, kBf16Out, O, Sub>(op, a, b, out);
+    case Mul: return Kernel3<S, C, kBf16Out, O, Mul>(op, a, b, out);
+    case Div: return Kernel3<S, C, kBf16Out, O, Div>(op, a, b, out);
+    default: return Kernel3<S, C, kBf16Out, O>(op, a, b, out);
+  }
+}
+
 template <class S, class C, bool kBf16>
 void Dispatch(int op, const View& a, const View& b, const View& out) {
   if (out.dtype == DType::Bool) return Kernel3<S, C, false, uint8_t>(op, a, b, out);
-  if (kBf16) return Kernel3<S, C, true, uint16_t>(op, a, b, out);
-  return Kernel3<S, C, false, S>(op, a, b, out);
+  if (kBf16) return DispatchArithmetic<S, C, true, uint16_t>(op, a, b, out);
+  return DispatchArithmetic<S, C, false, S>(op, a, b, out);
 }
 
 // binary(op, a, b, out)

@@ -4,11 +4,20 @@
 // A 2-D b with a packing holder (a linear layer's weight at inference) is reordered once to the
 // layout oneDNN's kernel prefers and reused from the holder while the weight is unchanged; on
 // CPUs where matmul is oneDNN's generic sgemm, such a layer runs as a 1×1 convolution instead.
+#include <cmath>
+
 #include "common.h"
 
 namespace tsv {
 
 namespace {
+
+// A float's exact bits, for cache keys (two scales that print alike must not share a primitive).
+std::string FloatBitsKey(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return std::to_string(bits);
+}
 
 // An epilogue activation by name (the TS side's linear epilogues); "" for none.
 dnnl::algorithm EpilogueActivation(const std::string& name) {
@@ -29,10 +38,11 @@ struct MatmulPlan {
   dnnl::reorder toWeights;
 };
 
-dnnl::primitive_attr EpilogueAttr(const std::string& activation, const dnnl::memory::desc* residual) {
+dnnl::primitive_attr EpilogueAttr(const std::string& activation, const dnnl::memory::desc* residual, float scale = 1.f) {
   dnnl::primitive_attr attr;
-  if (activation.empty() && residual == nullptr) return attr;
+  if (activation.empty() && residual == nullptr && scale == 1.f) return attr;
   dnnl::post_ops po;
+  if (scale != 1.f) po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, scale, 0.f);
   if (!activation.empty()) po.append_eltwise(1.f, EpilogueActivation(activation), 0.f, 0.f);
   if (residual) po.append_binary(dnnl::algorithm::binary_add, *residual);
   attr.set_post_ops(po);
@@ -87,14 +97,14 @@ bool ConvolutionForm(const View& a, const View& b, const View* bias, const View&
 }
 
 MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& out, const std::string& activation,
-                    const View* residual, bool pack, const char* op) {
+                    const View* residual, bool pack, float scale, const char* op) {
   const dnnl::memory::desc userWeights = b.desc(op);
   const dnnl::memory::desc weights = pack ? dnnl::memory::desc(userWeights.dims(), userWeights.data_type(), dnnl::memory::format_tag::any) : userWeights;
   const dnnl::memory::desc res = residual ? residual->desc(op) : dnnl::memory::desc();
   dnnl::matmul::desc d = bias ? dnnl::matmul::desc(a.desc(op), weights, bias->desc(op), out.desc(op))
                               : dnnl::matmul::desc(a.desc(op), weights, out.desc(op));
-  dnnl::matmul::primitive_desc pd(d, EpilogueAttr(activation, residual ? &res : nullptr), Engine());
-  if (pack && std::strncmp(pd.impl_info_str(), "gemm", 4) == 0) {
+  dnnl::matmul::primitive_desc pd(d, EpilogueAttr(activation, residual ? &res : nullptr, scale), Engine());
+  if (pack && scale == 1.f && std::strncmp(pd.impl_info_str(), "gemm", 4) == 0) {
     MatmulPlan conv;
     if (ConvolutionForm(a, b, bias, out, activation, residual, op, &conv)) return conv;
   }
@@ -107,8 +117,8 @@ MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& 
   return p;
 }
 
-// matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null, packedWeights?: holder|null):
-// out = act(a·b + bias) + residual, the activation and residual add running as post-ops.
+// matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null, packedWeights?: holder|null, scale?: number):
+// out = act(scale·(a·b + bias)) + residual, the scaling, activation and residual add running as post-ops.
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const char* op = "matmul";
   View a = ReadView(info[0], op, "a");
@@ -131,18 +141,21 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   }
 
   const bool pack = nd == 2 && info.Length() > 6 && info[6].IsObject();
+  const float scale = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().FloatValue() : 1.f;
+  if (!std::isfinite(scale)) Fail("scale must be a finite number");
 
   std::string key = std::string("mm|") + ViewKey(a) + ViewKey(b) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(out) + activation + "|" +
-                    (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "");
+                    (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "") + (scale != 1.f ? "|s" + FloatBitsKey(scale) : "");
   const MatmulPlan& plan = CachedPrimitive<MatmulPlan>(
-      key, [&]() { return MakePlan(a, b, hasBias ? &bias : nullptr, out, activation, hasResidual ? &residual : nullptr, pack, op); });
+      key, [&]() { return MakePlan(a, b, hasBias ? &bias : nullptr, out, activation, hasResidual ? &residual : nullptr, pack, scale, op); });
   void* weightData = plan.packed ? PackedWeights(info[6].As<Napi::Object>(), plan.userWeights, plan.weights, plan.toWeights, b.data()) : b.data();
   const dnnl::engine& eng = Engine();
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(plan.src, eng, a.data())},
                                              {DNNL_ARG_WEIGHTS, dnnl::memory(plan.packed ? plan.weights : plan.userWeights, eng, weightData)},
                                              {DNNL_ARG_DST, dnnl::memory(plan.dst, eng, out.data())}};
   if (hasBias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(plan.bias, eng, bias.data()));
-  if (hasResidual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(activation.empty() ? 0 : 1) | DNNL_ARG_SRC_1, dnnl::memory(plan.residual, eng, residual.data()));
+  const int residualPostOp = (scale != 1.f ? 1 : 0) + (activation.empty() ? 0 : 1);
+  if (hasResidual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(residualPostOp) | DNNL_ARG_SRC_1, dnnl::memory(plan.residual, eng, residual.data()));
   Run(plan.prim, args);
   return info.Env().Undefined();
 }

@@ -7,10 +7,11 @@ export interface NativeMatmul {
    * runs inside the kernel: `activation` ('geluErf' | 'geluTanh' | 'relu') on the sum, then
    * `residual` (out's shape and dtype) added. With a `packedWeights` holder and rank 2, b is
    * reordered once to the kernel's layout and kept in the holder (drop the holder when b changes).
+   * `scale` (default 1) multiplies a·b + bias before the activation.
    */
   matmul(
     a: NativeTensor, b: NativeTensor, bias: NativeTensor | null, out: NativeTensor,
     activation?: 'geluErf' | 'geluTanh' | 'relu' | null, residual?: NativeTensor | null,
-    packedWeights?: { buffer?: ArrayBuffer } | null,
+    packedWeights?: { buffer?: ArrayBuffer } | null, scale?: number,
   ): void;
 }

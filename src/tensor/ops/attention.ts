@@ -9,8 +9,8 @@ import type { Generator } from '../random.ts';
 import type { Tensor } from '../tensor.ts';
 import { arange } from '../creation.ts';
 import { dropout, softmax } from './activation.ts';
-import { add, cast, ge, mul } from './elementwise.ts';
-import { matmul } from './linalg.ts';
+import { add, cast, ge } from './elementwise.ts';
+import { matmul, scaledMatmul } from './linalg.ts';
 import { broadcastShapes, reshape, shapeEquals, transpose } from './shape.ts';
 import { where } from './unary.ts';
 
@@ -52,7 +52,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
 
   const dtype = promoteTypes(promoteTypes(q.dtype, k.dtype), v.dtype);
   const scoresShape = [...batch, L, S];
-  let scores = matmul(mul(cast(q, dtype), scale), transpose(cast(k, dtype), -2, -1)); // (..., L, S)
+  let scores = scaledMatmul(cast(q, dtype), transpose(cast(k, dtype), -2, -1), scale); // (..., L, S)
   let mask = attnMask;
   if (isCausal) mask = ge(reshape(arange(L), [L, 1]), reshape(arange(S), [1, S]));
   if (mask) {

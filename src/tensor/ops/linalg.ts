@@ -1,11 +1,11 @@
 /** Matrix products on oneDNN matmul (native/src/matmul.cc): matmul, bmm, linear. */
-import { DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
 import { needsGrad, record } from '../autograd.ts';
 import { isFloating, promoteTypes } from '../dtype.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
 import { gelu, relu } from './activation.ts';
-import { add, cast } from './elementwise.ts';
+import { add, cast, mul } from './elementwise.ts';
 import { packedWeightsOf } from './packed.ts';
 import { sum } from './reduce.ts';
 import { broadcastShapes, contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
@@ -28,7 +28,7 @@ function floatPair(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
 }
 
 // a[..., M, K] · b[..., K, N] for rank >= 2 with broadcast batch dims.
-function matmulNd(a: Tensor, b: Tensor): Tensor {
+function matmulNd(a: Tensor, b: Tensor, scale = 1): Tensor {
   const M = a.shape[a.ndim - 2];
   const K = a.shape[a.ndim - 1];
   const N = b.shape[b.ndim - 1];
@@ -39,9 +39,23 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   const out = Tensor.uninitialized([...batch, M, N], a.dtype);
   if (out.numel > 0) {
     if (K === 0) out.zero_();
-    else native.matmul(kernelReady(pad(a)), kernelReady(pad(b)), null, out);
+    else native.matmul(kernelReady(pad(a)), kernelReady(pad(b)), null, out, null, null, null, scale);
   }
   return record(out, 'matmul', [a, b], (g) => [matmul(g, transpose(b, -1, -2)), matmul(transpose(a, -1, -2), g)]);
+}
+
+/**
+ * matmul(a, b)·scale for operands of rank >= 2 (attention scores): one kernel when no gradient
+ * is needed, matmul(a·scale, b) recorded otherwise.
+ */
+export function scaledMatmul(a: Tensor, b: Tensor, scale: number): Tensor {
+  a.assertAlive('scaledMatmul');
+  b.assertAlive('scaledMatmul');
+  if (a.ndim < 2 || b.ndim < 2) throw new ShapeError(`scaledMatmul: both operands need rank >= 2, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new ArgumentError(`scaledMatmul: scale must be a finite number, got ${scale}`);
+  if (needsGrad(a, b)) return matmul(mul(a, scale), b);
+  [a, b] = floatPair('matmul', a, b);
+  return matmulNd(a, b, scale);
 }
 
 /** What runs on a linear layer's output inside the matmul kernel: act(y), then + residual. */
