@@ -18,10 +18,14 @@ export const HUGE_PAGE_MIN_BYTES = 4 << 20;
 /** What a released storage's views see: a buffer of length 0, which every kernel rejects. */
 const RELEASED = new ArrayBuffer(0);
 
-/** Released buffers kept for reuse, by byte length. */
+/** Released buffers kept for reuse, by byte length (most recently released last). */
 const pool = new Map<number, ArrayBuffer[]>();
+/** The same buffers in release order, oldest first: the first to go when the pool is over its limit. */
+const released = new Set<ArrayBuffer>();
 let pooledBytes = 0;
-let poolLimitBytes = 1 << 30;
+// One block's intermediates (a ViT-B block at batch 16: ~170 MB) fit; buffers of sizes no later
+// block asks for age out instead of holding memory.
+let poolLimitBytes = 256 << 20;
 
 /** Storages created in each open scope, innermost last; null marks a `persistent` region. */
 const scopes: (Storage[] | null)[] = [];
@@ -36,6 +40,7 @@ function uninitializedBuffer(nbytes: number): ArrayBuffer {
 function allocate(nbytes: number, zeroed: boolean): ArrayBuffer {
   const reused = nbytes > 0 ? pool.get(nbytes)?.pop() : undefined;
   if (reused) {
+    released.delete(reused);
     pooledBytes -= nbytes;
     if (zeroed) new Uint8Array(reused).fill(0);
     return reused;
@@ -48,14 +53,29 @@ function allocate(nbytes: number, zeroed: boolean): ArrayBuffer {
 function recycle(buffer: ArrayBuffer): void {
   const nbytes = buffer.byteLength;
   if (nbytes === 0) return;
-  if (pooledBytes + nbytes > poolLimitBytes) {
+  if (nbytes > poolLimitBytes) {
     native.detachBuffer(buffer);
     return;
   }
   const list = pool.get(nbytes);
   if (list) list.push(buffer);
   else pool.set(nbytes, [buffer]);
+  released.add(buffer);
   pooledBytes += nbytes;
+  trimPool(poolLimitBytes);
+}
+
+// Frees the longest-pooled buffers until the pool holds at most `limit` bytes.
+function trimPool(limit: number): void {
+  for (const oldest of released) {
+    if (pooledBytes <= limit) return;
+    const list = pool.get(oldest.byteLength)!;
+    list.splice(list.indexOf(oldest), 1);
+    if (list.length === 0) pool.delete(oldest.byteLength);
+    released.delete(oldest);
+    pooledBytes -= oldest.byteLength;
+    native.detachBuffer(oldest);
+  }
 }
 
 /**
@@ -150,14 +170,12 @@ export function memoryPoolStats(): { bytes: number; buffers: number; limitBytes:
 
 /** Frees the buffers kept for reuse (torch.cuda.empty_cache). */
 export function releasePooledMemory(): void {
-  for (const list of pool.values()) for (const b of list) native.detachBuffer(b);
-  pool.clear();
-  pooledBytes = 0;
+  trimPool(0);
 }
 
-/** Sets how many bytes of released buffers are kept for reuse (default 1 GiB; 0 keeps none). */
+/** Sets how many bytes of released buffers are kept for reuse (default 256 MiB; 0 keeps none); the longest-kept go first. */
 export function setMemoryPoolLimit(bytes: number): void {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ArgumentError(`setMemoryPoolLimit: expected a non-negative integer number of bytes, got ${bytes}`);
   poolLimitBytes = bytes;
-  if (pooledBytes > bytes) releasePooledMemory();
+  trimPool(bytes);
 }

@@ -114,6 +114,7 @@ test('a stale view of released memory fails with DisposedError, not with the new
 });
 
 test('the pool limit: 0 keeps nothing; releasePooledMemory empties it; bad limits are refused', () => {
+  const defaultLimit = T.memoryPoolStats().limitBytes;
   try {
     T.setMemoryPoolLimit(0);
     T.full([1024], 1).dispose();
@@ -126,7 +127,26 @@ test('the pool limit: 0 keeps nothing; releasePooledMemory empties it; bad limit
     assert.throws(() => T.setMemoryPoolLimit(-1), T.ArgumentError);
     assert.throws(() => T.setMemoryPoolLimit(1.5), T.ArgumentError);
   } finally {
-    T.setMemoryPoolLimit(1 << 30);
+    T.setMemoryPoolLimit(defaultLimit);
+  }
+});
+
+test('over its limit the pool frees the buffers released longest ago first', () => {
+  const defaultLimit = T.memoryPoolStats().limitBytes;
+  T.releasePooledMemory();
+  try {
+    const bytes = 4096 * 4;
+    T.setMemoryPoolLimit(3 * bytes);
+    const tensors = [0, 1, 2, 3].map((i) => T.full([4096], i));
+    const buffers = tensors.map((t) => t.buffer);
+    for (const t of tensors) t.dispose();
+    assert.deepEqual({ bytes: T.memoryPoolStats().bytes, buffers: T.memoryPoolStats().buffers }, { bytes: 3 * bytes, buffers: 3 });
+    assert.equal(buffers[0].byteLength, 0, 'the first released was freed');
+    assert.ok(buffers.slice(1).every((b) => b.byteLength === bytes), 'the later three are kept');
+    assert.equal(T.zeros([4096]).buffer, buffers[3], 'the most recently released is reused first');
+  } finally {
+    T.releasePooledMemory();
+    T.setMemoryPoolLimit(defaultLimit);
   }
 });
 
