@@ -166,7 +166,10 @@ export class ResNet extends Module implements ImageClassifier {
   forwardFeatures(x: Tensor): Tensor {
     // Channels-last end to end: oneDNN's convolutions then run without layout reorders.
     // The stem and each block run under tidy: their intermediates are reused as soon as they return.
-    x = tidy(() => maxPool2d(convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true }), { kernelSize: 3, stride: 2, padding: 1 }));
+    x = tidy(() => {
+      const stem = convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true }); // (N, 64, H/2, W/2)
+      return maxPool2d(stem, { kernelSize: 3, stride: 2, padding: 1 }); // (N, 64, H/4, W/4)
+    });
     // Every block input here is an intermediate of this pass, dead once its block has run.
     const blocks = this.stages.flatMap((stage) => stage.children() as Block[]);
     return tidySequence(x, blocks, (block, x) => block.forward(x, true)); // (N, C, H/32, W/32), channels-last

@@ -18,7 +18,9 @@ function resolveIndex(op: string, index: number, length: number): number {
 
 /**
  * Runs its modules in order. Children are named '0', '1', ... (or by the names given to
- * `Sequential.named`), which is where their checkpoint keys come from.
+ * `Sequential.named`), which is where their checkpoint keys come from. Without autograd each
+ * module runs under `tidySequence`: what it makes and does not return, and its input once the
+ * next module has run, are released then, so a module must not keep those tensors.
  */
 export class Sequential extends Module {
   readonly #layers: UnaryModule[] = [];
