@@ -55,6 +55,8 @@ bool IsNullish(Napi::Value value);
 Dims ReadDims(Napi::Value value, const char* op, const char* what);
 std::string DimsKey(const Dims& d);
 std::string ViewKey(const View& v);
+// A float's exact bits as a cache-key part: two values that print alike must not share a primitive.
+std::string FloatKey(float v);
 
 dnnl::engine& Engine();
 dnnl::stream& Stream();

@@ -173,6 +173,12 @@ std::string ViewKey(const View& v) {
   return std::to_string(static_cast<int>(v.dtype)) + ":" + DimsKey(v.shape) + "/" + DimsKey(v.strides) + ";";
 }
 
+std::string FloatKey(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return std::to_string(bits);
+}
+
 dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
@@ -378,10 +384,6 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// retainFreedMemory(): large blocks come from malloc's heap, not fresh mmaps, and freed memory
-// stays there. Tensor storage is malloc'd by V8 and freed at GC; without this, every big
-// activation is a new mapping whose first touch page-faults (on this VM about 1 ms per MB,
-// more than the conv that writes it) and whose release is an munmap on V8's sweeper thread.
 // detachBuffer(ab): frees an ArrayBuffer's memory now (and drops it from V8's external-memory
 // count) instead of at the next GC; every view of it then has length 0.
 Napi::Value DetachBuffer(const Napi::CallbackInfo& info) {
@@ -391,6 +393,10 @@ Napi::Value DetachBuffer(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// retainFreedMemory(): large blocks come from malloc's heap, not fresh mmaps, and freed memory
+// stays there. Tensor storage is malloc'd by V8 and freed at GC; without this, every big
+// activation is a new mapping whose first touch page-faults (on this VM about 1 ms per MB,
+// more than the conv that writes it) and whose release is an munmap on V8's sweeper thread.
 Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info) {
 #ifdef __GLIBC__
   mallopt(M_MMAP_MAX, 0);

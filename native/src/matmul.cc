@@ -12,13 +12,6 @@ namespace tsv {
 
 namespace {
 
-// A float's exact bits, for cache keys (two scales that print alike must not share a primitive).
-std::string FloatBitsKey(float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return std::to_string(bits);
-}
-
 // An epilogue activation by name (the TS side's linear epilogues); "" for none.
 dnnl::algorithm EpilogueActivation(const std::string& name) {
   if (name == "geluErf") return dnnl::algorithm::eltwise_gelu_erf;
@@ -37,6 +30,15 @@ struct MatmulPlan {
   dnnl::memory::desc weights;
   dnnl::reorder toWeights;
 };
+
+// Where the kernel wants the weights in another layout than the caller's, the plan packs them
+// into it (once per weight, see PackedWeights).
+void PackInto(MatmulPlan& plan, const dnnl::memory::desc& kernelWeights) {
+  if (kernelWeights == plan.userWeights) return;
+  plan.packed = true;
+  plan.weights = kernelWeights;
+  plan.toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), plan.userWeights, Engine(), kernelWeights));
+}
 
 dnnl::primitive_attr EpilogueAttr(const std::string& activation, const dnnl::memory::desc* residual, float scale = 1.f) {
   dnnl::primitive_attr attr;
@@ -88,11 +90,7 @@ bool ConvolutionForm(const View& a, const View& b, const View* bias, const View&
   }
   if (std::strncmp(pd.impl_info_str(), "jit", 3) != 0 || pd.src_desc() != src || pd.dst_desc() != dst) return false;
   *plan = MatmulPlan{Conv(pd), src, userWeights, biasDesc, dst, res};
-  if (pd.weights_desc() != userWeights) {
-    plan->packed = true;
-    plan->weights = pd.weights_desc();
-    plan->toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), userWeights, Engine(), plan->weights));
-  }
+  PackInto(*plan, pd.weights_desc());
   return true;
 }
 
@@ -109,11 +107,7 @@ MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& 
     if (ConvolutionForm(a, b, bias, out, activation, residual, op, &conv)) return conv;
   }
   MatmulPlan p{dnnl::matmul(pd), a.desc(op), userWeights, bias ? bias->desc(op) : dnnl::memory::desc(), out.desc(op), res};
-  if (pack && pd.weights_desc() != userWeights) {
-    p.packed = true;
-    p.weights = pd.weights_desc();
-    p.toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), userWeights, Engine(), p.weights));
-  }
+  if (pack) PackInto(p, pd.weights_desc());
   return p;
 }
 
@@ -145,7 +139,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   if (!std::isfinite(scale)) Fail("scale must be a finite number");
 
   std::string key = std::string("mm|") + ViewKey(a) + ViewKey(b) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(out) + activation + "|" +
-                    (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "") + (scale != 1.f ? "|s" + FloatBitsKey(scale) : "");
+                    (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "") + (scale != 1.f ? "|s" + FloatKey(scale) : "");
   const MatmulPlan& plan = CachedPrimitive<MatmulPlan>(
       key, [&]() { return MakePlan(a, b, hasBias ? &bias : nullptr, out, activation, hasResidual ? &residual : nullptr, pack, scale, op); });
   void* weightData = plan.packed ? PackedWeights(info[6].As<Napi::Object>(), plan.userWeights, plan.weights, plan.toWeights, b.data()) : b.data();

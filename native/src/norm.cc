@@ -24,12 +24,6 @@ normalization_flags Flags(bool scale, bool shift, bool globalStats) {
   return static_cast<normalization_flags>(f);
 }
 
-std::string EpsKey(float eps) {
-  uint32_t bits;
-  std::memcpy(&bits, &eps, 4);
-  return std::to_string(bits);
-}
-
 bool IsFloat(DType dt) { return dt == DType::F32 || dt == DType::BF16; }
 
 // An optional f32 vector of n elements, contiguous; null where the JS value is nullish.
@@ -257,7 +251,7 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
 
   const normalization_flags flags = Flags(hasWeight, hasBias, !training);
   const prop_kind kind = training ? prop_kind::forward_training : prop_kind::forward_inference;
-  const std::string key = std::string("bnf|") + ViewKey(x) + EpsKey(eps) + "|" +
+  const std::string key = std::string("bnf|") + ViewKey(x) + FloatKey(eps) + "|" +
                           std::to_string(static_cast<unsigned>(flags)) + (training ? "t" : "i");
   auto& prim = CachedPrimitive<dnnl::batch_normalization_forward>(
       key, [&]() { return dnnl::batch_normalization_forward(BnormFwdPd(x, eps, flags, kind)); });
@@ -307,7 +301,7 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   // Always the full backward (oneDNN 2.6 lacks backward_data for several flag sets); the
   // diff scale/shift nobody asked for land in scratch.
   const normalization_flags flags = Flags(hasWeight, hasBias, globalStats);
-  const std::string key = std::string("bnb|") + ViewKey(x) + ViewKey(gradOut) + EpsKey(eps) + "|" +
+  const std::string key = std::string("bnb|") + ViewKey(x) + ViewKey(gradOut) + FloatKey(eps) + "|" +
                           std::to_string(static_cast<unsigned>(flags));
   auto& prim = CachedPrimitive<dnnl::batch_normalization_backward>(key, [&]() {
     auto hint = BnormFwdPd(x, eps, flags, prop_kind::forward_training);
@@ -368,7 +362,7 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
 
   const normalization_flags flags = Flags(hasWeight, hasBias, false);
   const prop_kind kind = hasMean ? prop_kind::forward_training : prop_kind::forward_inference;
-  const std::string key = std::string("lnf|") + ViewKey(x) + EpsKey(eps) + "|" +
+  const std::string key = std::string("lnf|") + ViewKey(x) + FloatKey(eps) + "|" +
                           std::to_string(static_cast<unsigned>(flags)) + (hasMean ? "t" : "i");
   auto& prim = CachedPrimitive<dnnl::layer_normalization_forward>(
       key, [&]() { return dnnl::layer_normalization_forward(LnormFwdPd(x, eps, flags, kind)); });
@@ -408,7 +402,7 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   // Always the full backward (oneDNN 2.6 lacks backward_data for several flag sets); the
   // diff scale/shift nobody asked for land in scratch.
   const normalization_flags flags = Flags(hasWeight, hasBias, false);
-  const std::string key = std::string("lnb|") + ViewKey(x) + EpsKey(eps) + "|" + std::to_string(static_cast<unsigned>(flags));
+  const std::string key = std::string("lnb|") + ViewKey(x) + FloatKey(eps) + "|" + std::to_string(static_cast<unsigned>(flags));
   auto& prim = CachedPrimitive<dnnl::layer_normalization_backward>(key, [&]() {
     auto hint = LnormFwdPd(x, eps, flags, prop_kind::forward_training);
     dnnl::layer_normalization_backward::desc d(prop_kind::backward, gradOut.desc(op), x.desc(op), StatDesc(rows), eps, flags);

@@ -12,7 +12,7 @@ import { relu } from '../../tensor/ops/activation.ts';
 import { conv2dEpilogue } from '../../tensor/ops/conv.ts';
 import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
 import { contiguous, reshape } from '../../tensor/ops/shape.ts';
-import { persistent } from '../../tensor/memory.ts';
+import { DerivedValue } from '../../tensor/derived.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import type { Conv2d } from './conv.ts';
 import type { BatchNorm2d } from './norm.ts';
@@ -26,27 +26,22 @@ export interface ConvBnActOptions {
 }
 
 interface FoldedConv {
-  stamp: unknown[];
   weight: Tensor;
   bias: Tensor;
 }
-const foldedConvs = new WeakMap<Conv2d, FoldedConv>();
+const foldedConvs = new WeakMap<Conv2d, DerivedValue<FoldedConv>>();
 
 // The conv's weight and bias with the norm's eval affine folded in, in the weight's dtype.
 function folded(conv: Conv2d, affine: { scale: Tensor; shift: Tensor }): FoldedConv {
-  const sources = [conv.weight, conv.bias];
-  const stamp = [affine, ...sources.flatMap((t) => (t ? [t.storage, t.storage.version] : [null, 0]))];
-  const cached = foldedConvs.get(conv);
-  if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached;
-  const entry = persistent(() => {
+  let cache = foldedConvs.get(conv);
+  if (!cache) foldedConvs.set(conv, (cache = new DerivedValue<FoldedConv>()));
+  return cache.get([affine, conv.weight, conv.bias ?? null], () => {
     const dtype = conv.weight.dtype;
     const perOutput = [conv.weight.shape[0], ...conv.weight.shape.slice(1).map(() => 1)];
     const weight = contiguous(cast(mul(cast(conv.weight.detach(), 'float32'), reshape(affine.scale, perOutput)), dtype));
     const shift = conv.bias ? add(mul(cast(conv.bias.detach(), 'float32'), affine.scale), affine.shift) : affine.shift;
-    return { stamp, weight, bias: contiguous(cast(shift, dtype)) };
+    return { weight, bias: contiguous(cast(shift, dtype)) };
   });
-  foldedConvs.set(conv, entry);
-  return entry;
 }
 
 /** act(bn(conv(x)) + residual); in eval mode the norm is folded into the conv and all of it runs as one kernel. */

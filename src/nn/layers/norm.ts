@@ -8,7 +8,7 @@ import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
 import { neg, rsqrt } from '../../tensor/ops/unary.ts';
 import { needsGrad } from '../../tensor/autograd.ts';
 import { batchNorm, groupNorm, layerNorm } from '../../tensor/ops/norm.ts';
-import { persistent } from '../../tensor/memory.ts';
+import { DerivedValue } from '../../tensor/derived.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { ones_, zeros_ } from '../init.ts';
 import { Module } from '../module.ts';
@@ -119,13 +119,7 @@ export abstract class BatchNormNd extends Module {
     if (this.training || !this.runningMean || !this.runningVar) return null;
     // Without a gradient to record, the pair is reused until one of the four tensors is written.
     if (needsGrad(this.weight, this.bias)) return this.#computeAffine();
-    const sources = [this.weight, this.bias, this.runningMean, this.runningVar];
-    const stamp = sources.map((t) => (t ? [t.storage, t.storage.version] : [null, 0])).flat();
-    const cached = this.#affineCache;
-    if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached.affine;
-    const affine = persistent(() => this.#computeAffine());
-    this.#affineCache = { stamp, affine };
-    return affine;
+    return this.#affine.get([this.weight, this.bias, this.runningMean, this.runningVar], () => this.#computeAffine());
   }
 
   #computeAffine(): { scale: Tensor; shift: Tensor } {
@@ -136,7 +130,7 @@ export abstract class BatchNormNd extends Module {
     return { scale, shift };
   }
 
-  #affineCache: { stamp: unknown[]; affine: { scale: Tensor; shift: Tensor } } | null = null;
+  readonly #affine = new DerivedValue<{ scale: Tensor; shift: Tensor }>();
 
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;

@@ -10,7 +10,7 @@ import { conv2d } from '../../tensor/ops/conv.ts';
 import { layerNorm } from '../../tensor/ops/norm.ts';
 import { reshape } from '../../tensor/ops/shape.ts';
 import { spatialList, type SpatialArg } from '../../tensor/ops/spatial.ts';
-import { persistent } from '../../tensor/memory.ts';
+import { DerivedValue } from '../../tensor/derived.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Conv2d } from './conv.ts';
 import { isStaticSamePadding, padSame, symmetricPadding } from './padding.ts';
@@ -57,18 +57,14 @@ export function standardizeWeight(weight: Tensor, eps: number): Tensor {
  * conv reuse its packed copy of that kernel instead of repacking a fresh tensor on every call.
  */
 class StandardizedKernel {
-  #cached: { storage: Tensor['storage']; version: number; kernel: Tensor } | null = null;
+  readonly #kernel = new DerivedValue<Tensor>();
 
   get(weight: Tensor, eps: number): Tensor {
     if (needsGrad(weight)) {
-      this.#cached = null;
+      this.#kernel.clear();
       return standardizeWeight(weight, eps);
     }
-    const c = this.#cached;
-    if (c && c.storage === weight.storage && c.version === weight.storage.version) return c.kernel;
-    const kernel = persistent(() => standardizeWeight(weight, eps));
-    this.#cached = { storage: weight.storage, version: weight.storage.version, kernel };
-    return kernel;
+    return this.#kernel.get([weight], () => standardizeWeight(weight, eps));
   }
 }
 
