@@ -16,7 +16,8 @@
         "native/src/resample.cc",
         "native/src/random.cc",
         "native/src/image.cc",
-        "native/src/optim.cc"
+        "native/src/optim.cc",
+        "native/src/winograd.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/src"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tsv::RegisterRandom(env, exports);
   tsv::RegisterImage(env, exports);
   tsv::RegisterOptim(env, exports);
+  tsv::RegisterWinograd(env, exports);
   return exports;
 }
 

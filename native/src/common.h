@@ -82,6 +82,15 @@ P& CachedPrimitive(const std::string& key, const std::function<P()>& make) {
 void* PackedWeights(Napi::Object holder, const dnnl::memory::desc& user, const dnnl::memory::desc& packed, const dnnl::reorder& toPacked,
                     void* userData);
 
+// The same weight's layout may also be something other than a oneDNN reorder's: PackedBuffer
+// keys the cache by `layout` and fills a new payload with `fill`.
+void* PackedBuffer(Napi::Object holder, const dnnl::memory::desc& layout, const std::function<void(void*)>& fill);
+
+// Grow-only 64-byte-aligned buffers, one per slot and thread, for reordered operands, scratchpads
+// and transformed tiles. Kernel calls are synchronous, so a thread never needs a slot twice at once.
+constexpr int kScratchSlots = 8;
+void* ScratchBuffer(int slot, size_t bytes);
+
 // Executes a primitive on the shared stream and waits.
 void Run(const dnnl::primitive& p, const std::unordered_map<int, dnnl::memory>& args);
 
@@ -115,6 +124,7 @@ void RegisterResample(Napi::Env env, Napi::Object exports);
 void RegisterRandom(Napi::Env env, Napi::Object exports);
 void RegisterImage(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);
+void RegisterWinograd(Napi::Env env, Napi::Object exports);
 
 // bf16 <-> f32, round to nearest even, NaN kept quiet.
 inline float Bf16ToF32(uint16_t v) {

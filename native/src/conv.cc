@@ -9,6 +9,7 @@
 // through the layout oneDNN picks: they change every training step, so nothing about
 // them is cached beyond the reorder primitive itself.
 #include "common.h"
+#include "winograd.h"
 
 namespace tsv {
 
@@ -90,24 +91,6 @@ memory::desc UserWeights(const View& w, const ConvGeom& g, const char* op) {
 }
 
 memory::desc AnyLike(const memory::desc& d) { return memory::desc(d.dims(), d.data_type(), tag::any); }
-
-// ---- reusable buffers ------------------------------------------------------------
-
-// Grow-only buffers, one per slot, for reordered operands and oneDNN scratchpads. Calls
-// are synchronous, so a thread never needs a slot twice at once.
-void* ScratchBuffer(int slot, size_t bytes) {
-  struct Buf { void* ptr = nullptr; size_t bytes = 0; ~Buf() { std::free(ptr); } };
-  static thread_local Buf bufs[8];
-  Buf& b = bufs[slot];
-  if (b.bytes < bytes) {
-    std::free(b.ptr);
-    b.bytes = 0;
-    b.ptr = std::aligned_alloc(64, ((bytes + 63) / 64) * 64);
-    if (b.ptr == nullptr) Fail("out of memory allocating " + std::to_string(bytes) + " bytes of conv scratch");
-    b.bytes = bytes;
-  }
-  return b.ptr;
-}
 
 // ---- a primitive with its operand reorders ---------------------------------------
 
@@ -376,6 +359,21 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   e.accumulate = info.Length() > 14 && info[14].ToBoolean().Value();
   e.inference = info.Length() > 15 && info[15].ToBoolean().Value();
   if (!e.Empty() && g.transposed) Fail("an epilogue is only supported on plain convolution");
+  if (e.inference && !e.residual && !g.transposed && WinogradApplies(v.x, v.w, v.y, g.stride, g.padL, g.padR, g.dilation, g.groups)) {
+    WinogradEpilogue we{b ? bias.ptr<float>() : nullptr, e.scale ? scale.ptr<float>() : nullptr, e.shift ? shift.ptr<float>() : nullptr,
+                        e.accumulate, e.relu};
+    const memory::desc layout = WinogradWeightsDesc(v.w);
+    const auto transform = [&](void* to) { WinogradTransformWeights(v.w, static_cast<float*>(to)); };
+    void* packed;
+    if (info.Length() > 16 && info[16].IsObject()) {
+      packed = PackedBuffer(info[16].As<Napi::Object>(), layout, transform);
+    } else {
+      packed = ScratchBuffer(2, layout.get_size());
+      transform(packed);
+    }
+    WinogradConv(v.x, static_cast<const float*>(packed), v.y, we);
+    return info.Env().Undefined();
+  }
   const std::string key = "convF|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(v.y) + e.Key();
   const Plan& plan = CachedPrimitive<Plan>(key, [&]() {
     return g.transposed ? MakeForward<Kind<true>>(v, b, e, g, op) : MakeForward<Kind<false>>(v, b, e, g, op);

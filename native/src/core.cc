@@ -557,27 +557,46 @@ uint8_t* AlignedPayload(void* base) {
 }
 }  // namespace
 
-void* PackedWeights(Napi::Object holder, const dnnl::memory::desc& user, const dnnl::memory::desc& packed, const dnnl::reorder& toPacked,
-                    void* userData) {
-  Napi::Env env = holder.Env();
+void* ScratchBuffer(int slot, size_t bytes) {
+  struct Buf { void* ptr = nullptr; size_t bytes = 0; ~Buf() { std::free(ptr); } };
+  static thread_local Buf bufs[kScratchSlots];
+  Buf& b = bufs[slot];
+  if (b.bytes < bytes) {
+    std::free(b.ptr);
+    b.bytes = 0;
+    b.ptr = std::aligned_alloc(64, ((bytes + 63) / 64) * 64);
+    if (b.ptr == nullptr) Fail("out of memory allocating " + std::to_string(bytes) + " bytes of kernel scratch");
+    b.bytes = bytes;
+  }
+  return b.ptr;
+}
+
+void* PackedBuffer(Napi::Object holder, const dnnl::memory::desc& layout, const std::function<void(void*)>& fill) {
   Napi::Value cached = holder.Get("buffer");
   if (cached.IsArrayBuffer()) {
     Napi::ArrayBuffer ab = cached.As<Napi::ArrayBuffer>();
-    if (!ab.IsDetached() && ab.ByteLength() >= kPackHeader + 64 + packed.get_size()) {
+    if (!ab.IsDetached() && ab.ByteLength() >= kPackHeader + 64 + layout.get_size()) {
       dnnl::memory::desc stored;
       std::memcpy(&stored.data, ab.Data(), sizeof(stored.data));
-      if (stored == packed) return AlignedPayload(ab.Data());
+      if (stored == layout) return AlignedPayload(ab.Data());
     }
   }
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, kPackHeader + 64 + packed.get_size());
-  std::memcpy(ab.Data(), &packed.data, sizeof(packed.data));
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(holder.Env(), kPackHeader + 64 + layout.get_size());
+  std::memcpy(ab.Data(), &layout.data, sizeof(layout.data));
   uint8_t* payload = AlignedPayload(ab.Data());
-  dnnl::stream& s = Stream();
-  dnnl::memory from(user, Engine(), userData), to(packed, Engine(), payload);
-  toPacked.execute(s, from, to);
-  s.wait();
+  fill(payload);
   holder.Set("buffer", ab);
   return payload;
+}
+
+void* PackedWeights(Napi::Object holder, const dnnl::memory::desc& user, const dnnl::memory::desc& packed, const dnnl::reorder& toPacked,
+                    void* userData) {
+  return PackedBuffer(holder, packed, [&](void* payload) {
+    dnnl::stream& s = Stream();
+    dnnl::memory from(user, Engine(), userData), to(packed, Engine(), payload);
+    toPacked.execute(s, from, to);
+    s.wait();
+  });
 }
 
 }  // namespace tsv

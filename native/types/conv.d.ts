@@ -13,7 +13,9 @@ export interface NativeConv {
    * transposed runs a deconvolution. The epilogue (scale, shift: contiguous f32 [O]; residual: the
    * output's shape and dtype; relu) runs inside the conv as oneDNN post-ops, plain conv only.
    * `accumulate` adds out's current contents in the residual's place (out must be channels-last);
-   * `inference` builds the primitive for inference (no backward will follow). `packedWeights`
+   * `inference` builds the primitive for inference (no backward will follow); then a 3×3, stride-1,
+   * padding-1 conv on channels-last f32 with channels a multiple of 8 and 16+ output tiles of 4×4
+   * runs as Winograd F(4×4, 3×3) (native/src/winograd.cc) unless setConvWinograd(false). `packedWeights`
    * keeps the weight reordered to the kernel's layout in `buffer` across calls; drop it when the
    * weight's values change.
    */
@@ -36,4 +38,7 @@ export interface NativeConv {
     stride: readonly number[], padLeft: readonly number[], padRight: readonly number[], dilation: readonly number[],
     groups: number, transposed: boolean,
   ): void;
+  /** Whether inference convolutions may take the Winograd kernel (see convForward); on at load. */
+  setConvWinograd(enabled: boolean): void;
+  convWinogradEnabled(): boolean;
 }

@@ -1,0 +1,231 @@
+// Winograd F(4×4, 3×3): the transforms use interpolation points 0, ±1, ±2 and ∞ (Lavin & Gray,
+// "Fast Algorithms for Convolutional Neural Networks", 2016). Data flows per chunk of tiles:
+// input transform -> 36 GEMMs (one oneDNN batched matmul) -> output transform with the epilogue,
+// so a chunk's transformed tiles stay in cache between the three steps.
+#include "winograd.h"
+
+#include <algorithm>
+
+namespace tsv {
+
+namespace {
+
+using dnnl::memory;
+
+constexpr int kTile = 6;     // input tile side
+constexpr int kOut = 4;      // output tile side
+constexpr int kPoints = 36;  // kTile²
+// Chunks are sized so one chunk's transformed input and output (36 × tiles × (C + K) floats) fit
+// in about this many bytes of cache.
+constexpr size_t kChunkBytes = 4u << 20;
+// Below this many tiles the GEMMs are too thin to repay reading 4× the weights (ResNet's last
+// stage at batch 1 has 4).
+constexpr int64_t kMinTiles = 16;
+
+bool enabled = true;
+
+// Eight floats, the AVX2 register; GCC/Clang vector extensions keep the transforms readable.
+typedef float Vec __attribute__((vector_size(32)));
+typedef float VecUnaligned __attribute__((vector_size(32), aligned(4)));
+constexpr int kLanes = 8;
+
+inline Vec Load(const float* p) { return *reinterpret_cast<const VecUnaligned*>(p); }
+inline void Store(float* p, Vec v) { *reinterpret_cast<VecUnaligned*>(p) = v; }
+
+// Bᵀ·d for one column of six values (the input transform, applied to rows then columns).
+template <class T>
+inline void InputPoints(const T (&d)[kTile], T (&o)[kTile]) {
+  o[0] = 4 * d[0] - 5 * d[2] + d[4];
+  o[1] = -4 * (d[1] + d[2]) + d[3] + d[4];
+  o[2] = 4 * (d[1] - d[2]) - d[3] + d[4];
+  o[3] = 2 * (d[3] - d[1]) - d[2] + d[4];
+  o[4] = 2 * (d[1] - d[3]) - d[2] + d[4];
+  o[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+// Aᵀ·m: six transformed points to four outputs.
+template <class T>
+inline void OutputPoints(const T (&m)[kTile], T (&o)[kOut]) {
+  o[0] = m[0] + m[1] + m[2] + m[3] + m[4];
+  o[1] = m[1] - m[2] + 2 * (m[3] - m[4]);
+  o[2] = m[1] + m[2] + 4 * (m[3] + m[4]);
+  o[3] = m[1] - m[2] + 8 * (m[3] - m[4]) + m[5];
+}
+
+// G·g: three kernel taps to six points.
+inline void KernelPoints(const double (&g)[3], double (&o)[kTile]) {
+  o[0] = g[0] / 4;
+  o[1] = -(g[0] + g[1] + g[2]) / 6;
+  o[2] = -(g[0] - g[1] + g[2]) / 6;
+  o[3] = g[0] / 24 + g[1] / 12 + g[2] / 6;
+  o[4] = g[0] / 24 - g[1] / 12 + g[2] / 6;
+  o[5] = g[2];
+}
+
+struct Geometry {
+  int64_t n, c, k, h, w, tilesH, tilesW;
+  int64_t Tiles() const { return n * tilesH * tilesW; }
+};
+
+// Tile index -> image, top-left output row and column.
+struct TileOrigin {
+  int64_t image, row, col;
+};
+inline TileOrigin Origin(const Geometry& g, int64_t tile) {
+  const int64_t perImage = g.tilesH * g.tilesW, t = tile % perImage;
+  return {tile / perImage, (t / g.tilesW) * kOut, (t % g.tilesW) * kOut};
+}
+
+inline float* At(const View& v, int64_t n, int64_t row, int64_t col) {
+  return v.ptr<float>() + n * v.strides[0] + row * v.strides[2] + col * v.strides[3];
+}
+
+// Tiles [first, first + count) of x into V [36][count][C].
+void TransformInput(const View& x, const Geometry& g, int64_t first, int64_t count, float* V) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) {
+    const TileOrigin o = Origin(g, first + i);
+    for (int64_t c = 0; c < g.c; c += kLanes) {
+      Vec d[kTile][kTile];
+      for (int r = 0; r < kTile; ++r) {
+        const int64_t row = o.row - 1 + r;
+        for (int s = 0; s < kTile; ++s) {
+          const int64_t col = o.col - 1 + s;
+          d[r][s] = (row >= 0 && row < g.h && col >= 0 && col < g.w) ? Load(At(x, o.image, row, col) + c) : Vec{};
+        }
+      }
+      Vec rows[kTile][kTile];
+      for (int s = 0; s < kTile; ++s) {
+        Vec column[kTile] = {d[0][s], d[1][s], d[2][s], d[3][s], d[4][s], d[5][s]}, out[kTile];
+        InputPoints(column, out);
+        for (int r = 0; r < kTile; ++r) rows[r][s] = out[r];
+      }
+      for (int r = 0; r < kTile; ++r) {
+        Vec out[kTile];
+        InputPoints(rows[r], out);
+        for (int s = 0; s < kTile; ++s) Store(V + ((r * kTile + s) * count + i) * g.c + c, out[s]);
+      }
+    }
+  }
+}
+
+// M [36][count][K] back to y's tiles, through the epilogue.
+void TransformOutput(const float* M, const Geometry& g, int64_t first, int64_t count, const View& y, const WinogradEpilogue& e) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) {
+    const TileOrigin o = Origin(g, first + i);
+    for (int64_t k = 0; k < g.k; k += kLanes) {
+      Vec cols[kOut][kTile];
+      for (int s = 0; s < kTile; ++s) {
+        Vec column[kTile], out[kOut];
+        for (int r = 0; r < kTile; ++r) column[r] = Load(M + ((r * kTile + s) * count + i) * g.k + k);
+        OutputPoints(column, out);
+        for (int r = 0; r < kOut; ++r) cols[r][s] = out[r];
+      }
+      const Vec bias = e.bias ? Load(e.bias + k) : Vec{};
+      const Vec scale = e.scale ? Load(e.scale + k) : Vec{} + 1;
+      const Vec shift = e.shift ? Load(e.shift + k) : Vec{};
+      for (int r = 0; r < kOut && o.row + r < g.h; ++r) {
+        Vec out[kOut];
+        OutputPoints(cols[r], out);
+        for (int s = 0; s < kOut && o.col + s < g.w; ++s) {
+          float* dst = At(y, o.image, o.row + r, o.col + s) + k;
+          Vec v = (out[s] + bias) * scale + shift;
+          if (e.accumulate) v += Load(dst);
+          if (e.relu) v = v > 0 ? v : 0;
+          Store(dst, v);
+        }
+      }
+    }
+  }
+}
+
+// The 36 per-point GEMMs of a chunk: [36, tiles, C] x [36, C, K] -> [36, tiles, K].
+const dnnl::matmul& PointGemm(int64_t tiles, int64_t c, int64_t k) {
+  const std::string key = "winograd|" + std::to_string(tiles) + "|" + std::to_string(c) + "|" + std::to_string(k);
+  return CachedPrimitive<dnnl::matmul>(key, [&]() {
+    const auto f32 = memory::data_type::f32;
+    const memory::desc src({kPoints, tiles, c}, f32, memory::format_tag::abc), wei({kPoints, c, k}, f32, memory::format_tag::abc),
+        dst({kPoints, tiles, k}, f32, memory::format_tag::abc);
+    return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), Engine()));
+  });
+}
+
+bool DenseChannels(const View& v) { return v.dtype == DType::F32 && v.strides[1] == 1; }
+
+// setConvWinograd(enabled): turns the Winograd path for 3×3 inference convolutions on or off.
+Napi::Value SetConvWinograd(const Napi::CallbackInfo& info) {
+  enabled = info[0].ToBoolean().Value();
+  return info.Env().Undefined();
+}
+
+Napi::Value ConvWinogradEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), enabled); }
+
+}  // namespace
+
+bool WinogradEnabled() { return enabled; }
+
+bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& stride, const Dims& padL, const Dims& padR,
+                     const Dims& dilation, int64_t groups) {
+  if (!enabled || x.ndim() != 4 || groups != 1 || w.dtype != DType::F32) return false;
+  if (w.shape[2] != 3 || w.shape[3] != 3) return false;
+  for (int i = 0; i < 2; ++i)
+    if (stride[i] != 1 || dilation[i] != 0 || padL[i] != 1 || padR[i] != 1) return false;
+  if (!DenseChannels(x) || !DenseChannels(y) || x.shape[1] % kLanes != 0 || y.shape[1] % kLanes != 0) return false;
+  const int64_t tiles = x.shape[0] * ((y.shape[2] + kOut - 1) / kOut) * ((y.shape[3] + kOut - 1) / kOut);
+  return tiles >= kMinTiles;
+}
+
+memory::desc WinogradWeightsDesc(const View& w) {
+  return memory::desc({kTile, kTile, w.shape[1], w.shape[0]}, memory::data_type::f32, memory::format_tag::abcd);
+}
+
+void WinogradTransformWeights(const View& w, float* packed) {
+  const int64_t k = w.shape[0], c = w.shape[1];
+  const float* base = w.ptr<float>();
+  for (int64_t ko = 0; ko < k; ++ko)
+    for (int64_t ci = 0; ci < c; ++ci) {
+      auto tap = [&](int r, int s) { return static_cast<double>(base[ko * w.strides[0] + ci * w.strides[1] + r * w.strides[2] + s * w.strides[3]]); };
+      double columns[kTile][3];
+      for (int s = 0; s < 3; ++s) {
+        const double g[3] = {tap(0, s), tap(1, s), tap(2, s)};
+        double out[kTile];
+        KernelPoints(g, out);
+        for (int r = 0; r < kTile; ++r) columns[r][s] = out[r];
+      }
+      for (int r = 0; r < kTile; ++r) {
+        double out[kTile];
+        KernelPoints(columns[r], out);
+        for (int s = 0; s < kTile; ++s) packed[((r * kTile + s) * c + ci) * k + ko] = static_cast<float>(out[s]);
+      }
+    }
+}
+
+void WinogradConv(const View& x, const float* packed, const View& y, const WinogradEpilogue& e) {
+  const Geometry g{x.shape[0], x.shape[1], y.shape[1], y.shape[2], y.shape[3], (y.shape[2] + kOut - 1) / kOut, (y.shape[3] + kOut - 1) / kOut};
+  const int64_t tiles = g.Tiles();
+  // A chunk small enough to stay in cache, but not so small that re-reading the transformed
+  // weights for every chunk costs more than the chunk's own tiles (tiles ≥ C·K / (C + K)).
+  const int64_t cacheFit = kChunkBytes / (kPoints * sizeof(float) * (g.c + g.k));
+  const int64_t weightBalance = g.c * g.k / (g.c + g.k);
+  const int64_t perChunk = std::min(std::max({cacheFit, weightBalance, kMinTiles}), tiles);
+  float* V = static_cast<float*>(ScratchBuffer(0, kPoints * perChunk * g.c * sizeof(float)));
+  float* M = static_cast<float*>(ScratchBuffer(1, kPoints * perChunk * g.k * sizeof(float)));
+  const auto f32 = memory::data_type::f32;
+  const memory weights(memory::desc({kPoints, g.c, g.k}, f32, memory::format_tag::abc), Engine(), const_cast<float*>(packed));
+  for (int64_t first = 0; first < tiles; first += perChunk) {
+    const int64_t count = std::min(perChunk, tiles - first);
+    TransformInput(x, g, first, count, V);
+    const memory src(memory::desc({kPoints, count, g.c}, f32, memory::format_tag::abc), Engine(), V);
+    const memory dst(memory::desc({kPoints, count, g.k}, f32, memory::format_tag::abc), Engine(), M);
+    Run(PointGemm(count, g.c, g.k), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+    TransformOutput(M, g, first, count, y, e);
+  }
+}
+
+void RegisterWinograd(Napi::Env env, Napi::Object exports) {
+  Export(env, exports, "setConvWinograd", SetConvWinograd);
+  Export(env, exports, "convWinogradEnabled", ConvWinogradEnabled);
+}
+
+}  // namespace tsv
