@@ -1,7 +1,8 @@
 /**
  * Benchmark entry: `npm run bench -- <name> [args]`. Each benchmark runs tsvision and its peers in one
  * process tree, prints a table with ratios and appends its rows to bench/results/<name>-<date>.csv.
- * `profile` is the odd one out: it prints where one forward pass of a model spends its time.
+ * `profile` and `pair` are the odd ones out: where one forward pass spends its time, and a ratio from
+ * steps taken in turns in one process; neither is recorded.
  */
 const BENCHES: Record<string, { usage: string; summary: string; run: (args: string[]) => Promise<void> }> = {
   ops: {
@@ -21,6 +22,11 @@ const BENCHES: Record<string, { usage: string; summary: string; run: (args: stri
     usage: 'train [model ...] [--batch N --steps N --max-seconds S]',
     summary: 'training images/s, peak RSS and RSS growth, f32 and bf16, next to PyTorch (batch 32 at 224)',
     run: async (args) => (await import('./train.ts')).runTrainBench(args),
+  },
+  pair: {
+    usage: 'pair <model> [batch] [--rounds N]',
+    summary: 'tsvision and onnxruntime-node f32 taking turns step by step in one process (not recorded)',
+    run: async (args) => (await import('./pair.ts')).runPairBench(args),
   },
   profile: {
     usage: 'profile <model> [batch] [dtype] [--by-shape] [--top N]',

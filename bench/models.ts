@@ -61,9 +61,9 @@ const ENGINES: readonly Engine[] = [
 ];
 
 /** Debian's torch with timm (the models bench exports and runs timm models), or why it cannot be used. */
-type PythonPeer = { ok: true; torch: string; timm: string; blas: string } | { ok: false; reason: string };
+export type PythonPeer = { ok: true; torch: string; timm: string; blas: string } | { ok: false; reason: string };
 
-function probePython(): PythonPeer {
+export function probePython(): PythonPeer {
   const peer = probeTorch();
   if (!peer.ok) return peer;
   if (peer.timm === null) return { ok: false, reason: 'timm not importable: set TIMM_PATH to a timm checkout' };
@@ -71,7 +71,7 @@ function probePython(): PythonPeer {
 }
 
 /** The cached ONNX graph of a model, exported on first use; or why there is none. */
-function onnxGraph(model: string, python: PythonPeer): { ok: true; file: string } | { ok: false; reason: string } {
+export function onnxGraph(model: string, python: PythonPeer): { ok: true; file: string } | { ok: false; reason: string } {
   const file = path.join(ONNX_CACHE, `${model}-${IMG_SIZE}px-${NUM_CLASSES}c-opset${OPSET}.onnx`);
   if (existsSync(file)) return { ok: true, file };
   if (!python.ok) return { ok: false, reason: `no ONNX graph and none can be exported: ${python.reason}` };

@@ -22,7 +22,16 @@ constexpr size_t kChunkBytes = 4u << 20;
 // stage at batch 1 has 4).
 constexpr int64_t kMinTiles = 16;
 
-bool enabled = true;
+// setConvWinograd's modes.
+enum Mode : int { Off = 0, WhereFaster = 1, Always = 2 };
+int mode = WhereFaster;
+
+// oneDNN 2.x has AVX-512 3×3 kernels (direct and Winograd) of its own, measured here only on AVX2
+// CPUs, where its only 3×3 kernels are direct ones.
+bool CpuHasAvx512() {
+  const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa()), core = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (isa & core) == core;
+}
 
 // Eight floats, the AVX2 register; GCC/Clang vector extensions keep the transforms readable.
 typedef float Vec __attribute__((vector_size(32)));
@@ -153,21 +162,23 @@ const dnnl::matmul& PointGemm(int64_t tiles, int64_t c, int64_t k) {
 
 bool DenseChannels(const View& v) { return v.dtype == DType::F32 && v.strides[1] == 1; }
 
-// setConvWinograd(enabled): turns the Winograd path for 3×3 inference convolutions on or off.
+// setConvWinograd(mode): 0 never, 1 on CPUs without AVX-512, 2 on every CPU.
 Napi::Value SetConvWinograd(const Napi::CallbackInfo& info) {
-  enabled = info[0].ToBoolean().Value();
+  const int m = info[0].As<Napi::Number>().Int32Value();
+  if (m < Off || m > Always) Fail("mode must be 0, 1 or 2, got " + std::to_string(m));
+  mode = m;
   return info.Env().Undefined();
 }
 
-Napi::Value ConvWinogradEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), enabled); }
+Napi::Value ConvWinogradEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), WinogradEnabled()); }
 
 }  // namespace
 
-bool WinogradEnabled() { return enabled; }
+bool WinogradEnabled() { return mode == Always || (mode == WhereFaster && !CpuHasAvx512()); }
 
 bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& stride, const Dims& padL, const Dims& padR,
                      const Dims& dilation, int64_t groups) {
-  if (!enabled || x.ndim() != 4 || groups != 1 || w.dtype != DType::F32) return false;
+  if (!WinogradEnabled() || x.ndim() != 4 || groups != 1 || w.dtype != DType::F32) return false;
   if (w.shape[2] != 3 || w.shape[3] != 3) return false;
   for (int i = 0; i < 2; ++i)
     if (stride[i] != 1 || dilation[i] != 0 || padL[i] != 1 || padR[i] != 1) return false;

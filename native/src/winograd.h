@@ -20,7 +20,7 @@ struct WinogradEpilogue {
   bool relu = false;
 };
 
-// Whether the Winograd path is on (setConvWinograd); on by default.
+// Whether inference 3×3 convs take the Winograd path (setConvWinograd): by default on CPUs without AVX-512.
 bool WinogradEnabled();
 
 // Whether x [N,C,H,W] -> y [N,K,H,W] with weight w [K,C,3,3] fits the Winograd kernel and gains

@@ -15,7 +15,7 @@ export interface NativeConv {
    * `accumulate` adds out's current contents in the residual's place (out must be channels-last);
    * `inference` builds the primitive for inference (no backward will follow); then a 3×3, stride-1,
    * padding-1 conv on channels-last f32 with channels a multiple of 8 and 16+ output tiles of 4×4
-   * runs as Winograd F(4×4, 3×3) (native/src/winograd.cc) unless setConvWinograd(false). `packedWeights`
+   * runs as Winograd F(4×4, 3×3) (native/src/winograd.cc) while convWinogradEnabled(). `packedWeights`
    * keeps the weight reordered to the kernel's layout in `buffer` across calls; drop it when the
    * weight's values change.
    */
@@ -38,7 +38,8 @@ export interface NativeConv {
     stride: readonly number[], padLeft: readonly number[], padRight: readonly number[], dilation: readonly number[],
     groups: number, transposed: boolean,
   ): void;
-  /** Whether inference convolutions may take the Winograd kernel (see convForward); on at load. */
-  setConvWinograd(enabled: boolean): void;
+  /** When inference convolutions take the Winograd kernel: 0 never, 1 (at load) on CPUs without AVX-512, 2 on every CPU. */
+  setConvWinograd(mode: 0 | 1 | 2): void;
+  /** Whether they take it now, on this CPU. */
   convWinogradEnabled(): boolean;
 }

@@ -5,11 +5,14 @@
  * must keep the direct kernel. Tolerance: max abs error ≤ 1e-4 × the reference's max abs value.
  */
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
+import { afterEach, beforeEach, test } from 'node:test';
 import * as T from '../../src/tensor/index.ts';
+import { ArgumentError } from '../../src/errors.ts';
 import { BF16_TOL, F32_TOL, assertClose } from '../helpers/opcheck.ts';
 
 const g = new T.Generator(11);
+// By default the kernel runs on CPUs without AVX-512 only; these tests run it on any CPU.
+beforeEach(() => T.setConvWinograd('always'));
 afterEach(() => T.setConvWinograd(true));
 
 // Direct 3×3, stride 1, padding 1 convolution in float64, NCHW.
@@ -108,7 +111,7 @@ test('shapes outside the Winograd kernel keep the direct kernel, bit for bit', (
   ];
   for (const c of cases) {
     const w = T.randn(c.w, { generator: g });
-    T.setConvWinograd(true);
+    T.setConvWinograd('always');
     const auto = inference(c.x, w, null, c.options);
     T.setConvWinograd(false);
     assert.equal(maxAbsDiff(auto, inference(c.x, w, null, c.options)), 0, c.name);
@@ -121,4 +124,14 @@ test('a conv that records gradients keeps the direct kernel', () => {
   const recorded = T.conv2d(x, w, null, { padding: 1 }).detach();
   T.setConvWinograd(false);
   assert.equal(maxAbsDiff(recorded, inference(x, w, null)), 0);
+});
+
+test('setConvWinograd modes: off, where faster (CPUs without AVX-512), always; anything else is refused', () => {
+  T.setConvWinograd(false);
+  assert.equal(T.isConvWinogradEnabled(), false);
+  T.setConvWinograd('always');
+  assert.equal(T.isConvWinogradEnabled(), true);
+  T.setConvWinograd(true);
+  assert.equal(T.isConvWinogradEnabled(), !T.native.oneDnnHasBf16(), 'on exactly where oneDNN has no AVX-512 kernels');
+  assert.throws(() => T.setConvWinograd('yes' as never), (e: Error) => e instanceof ArgumentError && /true, false or 'always', got yes/.test(e.message));
 });
