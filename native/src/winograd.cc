@@ -1,6 +1,6 @@
 // Winograd F(4×4, 3×3): the transforms use interpolation points 0, ±1, ±2 and ∞ (Lavin & Gray,
 // "Fast Algorithms for Convolutional Neural Networks", 2016). Data flows per chunk of tiles:
-// input transform -> 36 GEMMs (one oneDNN batched matmul) -> output transform with the epilogue,
+// input transform -> 36 GEMMs (oneDNN 1×1 convolutions) -> output transform with the epilogue,
 // so a chunk's transformed tiles stay in cache between the three steps.
 #include "winograd.h"
 
@@ -149,14 +149,31 @@ void TransformOutput(const float* M, const Geometry& g, int64_t first, int64_t c
   }
 }
 
-// The 36 per-point GEMMs of a chunk: [36, tiles, C] x [36, C, K] -> [36, tiles, K].
-const dnnl::matmul& PointGemm(int64_t tiles, int64_t c, int64_t k) {
-  const std::string key = "winograd|" + std::to_string(tiles) + "|" + std::to_string(c) + "|" + std::to_string(k);
-  return CachedPrimitive<dnnl::matmul>(key, [&]() {
-    const auto f32 = memory::data_type::f32;
-    const memory::desc src({kPoints, tiles, c}, f32, memory::format_tag::abc), wei({kPoints, c, k}, f32, memory::format_tag::abc),
-        dst({kPoints, tiles, k}, f32, memory::format_tag::abc);
-    return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), Engine()));
+// The per-point GEMMs run as 1×1 convolutions ([tiles, C] rows as a channels-last [1, C, tiles, 1]
+// image), not as a oneDNN matmul: oneDNN 2.6's f32 matmul kernel (gemm:jit) corrupts the heap when
+// a signal handler runs on its thread mid-call (V8's sampling profiler, `node --cpu-prof`, does
+// every ~1 ms; reproduced in a C++ loop with a SIGPROF timer), and the 1×1 kernel does not.
+memory::desc PointRows(int64_t tiles, int64_t channels) {
+  return memory::desc({1, channels, tiles, 1}, memory::data_type::f32, memory::format_tag::nhwc);
+}
+
+// The layout the 1×1 kernel wants one point's [K, C] weights in.
+memory::desc PointWeightsLayout(int64_t c, int64_t k) {
+  const std::string key = "winogradW|" + std::to_string(c) + "|" + std::to_string(k);
+  return CachedPrimitive<memory::desc>(key, [&]() {
+    const memory::desc any({k, c, 1, 1}, memory::data_type::f32, memory::format_tag::any);
+    const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, PointRows(64, c), any,
+                                            PointRows(64, k), {1, 1}, {0, 0}, {0, 0});
+    return dnnl::convolution_forward::primitive_desc(d, Engine()).weights_desc();
+  });
+}
+
+const dnnl::convolution_forward& PointGemm(int64_t tiles, int64_t c, int64_t k) {
+  const std::string key = "winogradG|" + std::to_string(tiles) + "|" + std::to_string(c) + "|" + std::to_string(k);
+  return CachedPrimitive<dnnl::convolution_forward>(key, [&]() {
+    const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, PointRows(tiles, c),
+                                            PointWeightsLayout(c, k), PointRows(tiles, k), {1, 1}, {0, 0}, {0, 0});
+    return dnnl::convolution_forward(dnnl::convolution_forward::primitive_desc(d, Engine()));
   });
 }
 
@@ -188,11 +205,14 @@ bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& st
 }
 
 memory::desc WinogradWeightsDesc(const View& w) {
-  return memory::desc({kTile, kTile, w.shape[1], w.shape[0]}, memory::data_type::f32, memory::format_tag::abcd);
+  const size_t perPoint = PointWeightsLayout(w.shape[1], w.shape[0]).get_size() / sizeof(float);
+  return memory::desc({kPoints, static_cast<int64_t>(perPoint)}, memory::data_type::f32, memory::format_tag::ab);
 }
 
 void WinogradTransformWeights(const View& w, float* packed) {
   const int64_t k = w.shape[0], c = w.shape[1];
+  // U [36][C][K] first, then each point's [K, C] (strides 1, K) reordered to the 1×1 kernel's layout.
+  float* points = static_cast<float*>(ScratchBuffer(2, kPoints * c * k * sizeof(float)));
   const float* base = w.ptr<float>();
   for (int64_t ko = 0; ko < k; ++ko)
     for (int64_t ci = 0; ci < c; ++ci) {
@@ -207,9 +227,18 @@ void WinogradTransformWeights(const View& w, float* packed) {
       for (int r = 0; r < kTile; ++r) {
         double out[kTile];
         KernelPoints(columns[r], out);
-        for (int s = 0; s < kTile; ++s) packed[((r * kTile + s) * c + ci) * k + ko] = static_cast<float>(out[s]);
+        for (int s = 0; s < kTile; ++s) points[((r * kTile + s) * c + ci) * k + ko] = static_cast<float>(out[s]);
       }
     }
+  const memory::desc layout = PointWeightsLayout(c, k);
+  const memory::desc user({k, c, 1, 1}, memory::data_type::f32, Dims{1, k, 1, 1});
+  const dnnl::reorder toLayout(dnnl::reorder::primitive_desc(Engine(), user, Engine(), layout));
+  const size_t perPoint = layout.get_size() / sizeof(float);
+  for (int p = 0; p < kPoints; ++p) {
+    memory from(user, Engine(), points + p * c * k), to(layout, Engine(), packed + p * perPoint);
+    toLayout.execute(Stream(), from, to);
+  }
+  Stream().wait();
 }
 
 void WinogradConv(const View& x, const float* packed, const View& y, const WinogradEpilogue& e) {
@@ -222,14 +251,19 @@ void WinogradConv(const View& x, const float* packed, const View& y, const Winog
   const int64_t perChunk = std::min(std::max({cacheFit, weightBalance, kMinTiles}), tiles);
   float* V = static_cast<float*>(ScratchBuffer(0, kPoints * perChunk * g.c * sizeof(float)));
   float* M = static_cast<float*>(ScratchBuffer(1, kPoints * perChunk * g.k * sizeof(float)));
-  const auto f32 = memory::data_type::f32;
-  const memory weights(memory::desc({kPoints, g.c, g.k}, f32, memory::format_tag::abc), Engine(), const_cast<float*>(packed));
+  const memory::desc layout = PointWeightsLayout(g.c, g.k);
+  const size_t perPoint = layout.get_size() / sizeof(float);
   for (int64_t first = 0; first < tiles; first += perChunk) {
     const int64_t count = std::min(perChunk, tiles - first);
     TransformInput(x, g, first, count, V);
-    const memory src(memory::desc({kPoints, count, g.c}, f32, memory::format_tag::abc), Engine(), V);
-    const memory dst(memory::desc({kPoints, count, g.k}, f32, memory::format_tag::abc), Engine(), M);
-    Run(PointGemm(count, g.c, g.k), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+    const dnnl::convolution_forward& gemm = PointGemm(count, g.c, g.k);
+    const memory::desc src = PointRows(count, g.c), dst = PointRows(count, g.k);
+    for (int p = 0; p < kPoints; ++p) {
+      gemm.execute(Stream(), {{DNNL_ARG_SRC, memory(src, Engine(), V + p * count * g.c)},
+                              {DNNL_ARG_WEIGHTS, memory(layout, Engine(), const_cast<float*>(packed) + p * perPoint)},
+                              {DNNL_ARG_DST, memory(dst, Engine(), M + p * count * g.k)}});
+    }
+    Stream().wait();
     TransformOutput(M, g, first, count, y, e);
   }
 }

@@ -1,5 +1,5 @@
 // Winograd F(4×4, 3×3) convolution for inference: 3×3, stride 1, padding 1, channels-last f32.
-// Each 6×6 input tile becomes 36 transformed points; one batched GEMM per point multiplies the
+// Each 6×6 input tile becomes 36 transformed points; one GEMM per point multiplies the
 // tiles' channels by the transformed weights; the output transform gives 4×4 outputs per tile.
 // That is 36 multiplies per 16 outputs instead of 144, which on AVX2 CPUs (where oneDNN 2.x has
 // only direct 3×3 kernels) makes ResNet's 3×3 convolutions 2–3× faster at batch 16.
@@ -28,7 +28,7 @@ bool WinogradEnabled();
 bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& stride, const Dims& padL, const Dims& padR,
                      const Dims& dilation, int64_t groups);
 
-// The transformed weights' layout [6, 6, C, K]: a desc for PackedBuffer's cache.
+// The transformed weights' layout (36 points, each in the per-point GEMM's layout): a desc for PackedBuffer's cache.
 dnnl::memory::desc WinogradWeightsDesc(const View& w);
 // Writes w's transform into `packed` (WinogradWeightsDesc(w).get_size() bytes).
 void WinogradTransformWeights(const View& w, float* packed);
