@@ -3,6 +3,8 @@
 // (deferred to the event loop in Node 20) would not do inside a synchronous loop.
 #include <omp.h>
 #ifdef __linux__
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #endif
 
@@ -215,8 +217,32 @@ void Run(const dnnl::primitive& p, const std::unordered_map<int, dnnl::memory>& 
 }
 
 namespace {
+// oneDNN 2.6's f32 matmul kernel (gemm:jit) corrupts the heap when a signal handler runs on one of
+// its threads mid-call: V8's sampling profiler (`node --cpu-prof`) signals the JS thread every
+// millisecond, and a loop of 256×768×768 matmuls under it aborted with "corrupted size vs.
+// prev_size" (a C++ loop with a SIGPROF timer does the same). So kernels run with asynchronous
+// signals blocked on the calling thread, which receives them when the kernel returns; OpenMP's worker
+// threads, created inside the first kernel, inherit the blocked mask and never take a
+// process-directed signal. Faults (SIGSEGV and the like) stay unblocked.
+class SignalsDeferred {
+ public:
+  SignalsDeferred() {
+    sigset_t deferred;
+    sigfillset(&deferred);
+    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&deferred, fault);
+    pthread_sigmask(SIG_BLOCK, &deferred, &previous_);
+  }
+  ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  SignalsDeferred(const SignalsDeferred&) = delete;
+  SignalsDeferred& operator=(const SignalsDeferred&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
 // Runs a kernel, turning oneDNN and C++ errors into NativeError("[label] ...").
 Napi::Value Invoke(Kernel fn, const std::string& label, const Napi::CallbackInfo& info) {
+  const SignalsDeferred deferred;
   try {
     return fn(info);
   } catch (const Napi::Error&) {
