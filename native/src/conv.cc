@@ -362,16 +362,8 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   if (e.inference && !e.residual && !g.transposed && WinogradApplies(v.x, v.w, v.y, g.stride, g.padL, g.padR, g.dilation, g.groups)) {
     WinogradEpilogue we{b ? bias.ptr<float>() : nullptr, e.scale ? scale.ptr<float>() : nullptr, e.shift ? shift.ptr<float>() : nullptr,
                         e.accumulate, e.relu};
-    const memory::desc layout = WinogradWeightsDesc(v.w);
-    const auto transform = [&](void* to) { WinogradTransformWeights(v.w, static_cast<float*>(to)); };
-    void* packed;
-    if (info.Length() > 16 && info[16].IsObject()) {
-      packed = PackedBuffer(info[16].As<Napi::Object>(), layout, transform);
-    } else {
-      packed = ScratchBuffer(2, layout.get_size());
-      transform(packed);
-    }
-    WinogradConv(v.x, static_cast<const float*>(packed), v.y, we);
+    const Napi::Value holder = info.Length() > 16 ? info[16] : info.Env().Undefined();
+    WinogradConv(v.x, WinogradWeights(v.w, holder), v.y, we);
     return info.Env().Undefined();
   }
   const std::string key = "convF|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(v.y) + e.Key();

@@ -227,9 +227,12 @@ namespace {
 class SignalsDeferred {
  public:
   SignalsDeferred() {
-    sigset_t deferred;
-    sigfillset(&deferred);
-    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&deferred, fault);
+    static const sigset_t deferred = []() {
+      sigset_t set;
+      sigfillset(&set);
+      for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&set, fault);
+      return set;
+    }();
     pthread_sigmask(SIG_BLOCK, &deferred, &previous_);
   }
   ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }

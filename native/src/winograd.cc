@@ -29,14 +29,21 @@ int mode = WhereFaster;
 // oneDNN 2.x has AVX-512 3×3 kernels (direct and Winograd) of its own, measured here only on AVX2
 // CPUs, where its only 3×3 kernels are direct ones.
 bool CpuHasAvx512() {
-  const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa()), core = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
-  return (isa & core) == core;
+  static const bool has = []() {
+    const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa()), core = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+    return (isa & core) == core;
+  }();
+  return has;
 }
 
 // Eight floats, the AVX2 register; GCC/Clang vector extensions keep the transforms readable.
 typedef float Vec __attribute__((vector_size(32)));
 typedef float VecUnaligned __attribute__((vector_size(32), aligned(4)));
 constexpr int kLanes = 8;
+
+// ScratchBuffer slots: a chunk's transformed tiles and GEMM products, the transformed weights
+// before their reorder, and the reordered weights when no holder keeps them.
+enum Slot : int { kTilesSlot = 0, kProductsSlot = 1, kPointsSlot = 2, kUncachedWeightsSlot = 3 };
 
 inline Vec Load(const float* p) { return *reinterpret_cast<const VecUnaligned*>(p); }
 inline void Store(float* p, Vec v) { *reinterpret_cast<VecUnaligned*>(p) = v; }
@@ -71,6 +78,19 @@ inline void KernelPoints(const double (&g)[3], double (&o)[kTile]) {
   o[5] = g[2];
 }
 
+// F·d·Fᵀ for the 1-D transform F (`f`: N values to M): F applied down every column, then along every row.
+template <int N, int M, class T, class F>
+inline void Transform2D(const T (&d)[N][N], T (&out)[M][M], F f) {
+  T down[M][N];
+  for (int s = 0; s < N; ++s) {
+    T column[N], image[M];
+    for (int r = 0; r < N; ++r) column[r] = d[r][s];
+    f(column, image);
+    for (int r = 0; r < M; ++r) down[r][s] = image[r];
+  }
+  for (int r = 0; r < M; ++r) f(down[r], out[r]);
+}
+
 struct Geometry {
   int64_t n, c, k, h, w, tilesH, tilesW;
   int64_t Tiles() const { return n * tilesH * tilesW; }
@@ -103,17 +123,10 @@ void TransformInput(const View& x, const Geometry& g, int64_t first, int64_t cou
           d[r][s] = (row >= 0 && row < g.h && col >= 0 && col < g.w) ? Load(At(x, o.image, row, col) + c) : Vec{};
         }
       }
-      Vec rows[kTile][kTile];
-      for (int s = 0; s < kTile; ++s) {
-        Vec column[kTile] = {d[0][s], d[1][s], d[2][s], d[3][s], d[4][s], d[5][s]}, out[kTile];
-        InputPoints(column, out);
-        for (int r = 0; r < kTile; ++r) rows[r][s] = out[r];
-      }
-      for (int r = 0; r < kTile; ++r) {
-        Vec out[kTile];
-        InputPoints(rows[r], out);
-        for (int s = 0; s < kTile; ++s) Store(V + ((r * kTile + s) * count + i) * g.c + c, out[s]);
-      }
+      Vec points[kTile][kTile];
+      Transform2D(d, points, InputPoints<Vec>);
+      for (int r = 0; r < kTile; ++r)
+        for (int s = 0; s < kTile; ++s) Store(V + ((r * kTile + s) * count + i) * g.c + c, points[r][s]);
     }
   }
 }
@@ -124,22 +137,17 @@ void TransformOutput(const float* M, const Geometry& g, int64_t first, int64_t c
   for (int64_t i = 0; i < count; ++i) {
     const TileOrigin o = Origin(g, first + i);
     for (int64_t k = 0; k < g.k; k += kLanes) {
-      Vec cols[kOut][kTile];
-      for (int s = 0; s < kTile; ++s) {
-        Vec column[kTile], out[kOut];
-        for (int r = 0; r < kTile; ++r) column[r] = Load(M + ((r * kTile + s) * count + i) * g.k + k);
-        OutputPoints(column, out);
-        for (int r = 0; r < kOut; ++r) cols[r][s] = out[r];
-      }
+      Vec points[kTile][kTile], outputs[kOut][kOut];
+      for (int r = 0; r < kTile; ++r)
+        for (int s = 0; s < kTile; ++s) points[r][s] = Load(M + ((r * kTile + s) * count + i) * g.k + k);
+      Transform2D(points, outputs, OutputPoints<Vec>);
       const Vec bias = e.bias ? Load(e.bias + k) : Vec{};
       const Vec scale = e.scale ? Load(e.scale + k) : Vec{} + 1;
       const Vec shift = e.shift ? Load(e.shift + k) : Vec{};
       for (int r = 0; r < kOut && o.row + r < g.h; ++r) {
-        Vec out[kOut];
-        OutputPoints(cols[r], out);
         for (int s = 0; s < kOut && o.col + s < g.w; ++s) {
           float* dst = At(y, o.image, o.row + r, o.col + s) + k;
-          Vec v = (out[s] + bias) * scale + shift;
+          Vec v = (outputs[r][s] + bias) * scale + shift;
           if (e.accumulate) v += Load(dst);
           if (e.relu) v = v > 0 ? v : 0;
           Store(dst, v);
@@ -204,41 +212,39 @@ bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& st
   return tiles >= kMinTiles;
 }
 
-memory::desc WinogradWeightsDesc(const View& w) {
-  const size_t perPoint = PointWeightsLayout(w.shape[1], w.shape[0]).get_size() / sizeof(float);
-  return memory::desc({kPoints, static_cast<int64_t>(perPoint)}, memory::data_type::f32, memory::format_tag::ab);
-}
-
-void WinogradTransformWeights(const View& w, float* packed) {
+const float* WinogradWeights(const View& w, const Napi::Value& holder) {
   const int64_t k = w.shape[0], c = w.shape[1];
-  // U [36][C][K] first, then each point's [K, C] (strides 1, K) reordered to the 1×1 kernel's layout.
-  float* points = static_cast<float*>(ScratchBuffer(2, kPoints * c * k * sizeof(float)));
-  const float* base = w.ptr<float>();
-  for (int64_t ko = 0; ko < k; ++ko)
-    for (int64_t ci = 0; ci < c; ++ci) {
-      auto tap = [&](int r, int s) { return static_cast<double>(base[ko * w.strides[0] + ci * w.strides[1] + r * w.strides[2] + s * w.strides[3]]); };
-      double columns[kTile][3];
-      for (int s = 0; s < 3; ++s) {
-        const double g[3] = {tap(0, s), tap(1, s), tap(2, s)};
-        double out[kTile];
-        KernelPoints(g, out);
-        for (int r = 0; r < kTile; ++r) columns[r][s] = out[r];
-      }
-      for (int r = 0; r < kTile; ++r) {
-        double out[kTile];
-        KernelPoints(columns[r], out);
-        for (int s = 0; s < kTile; ++s) points[((r * kTile + s) * c + ci) * k + ko] = static_cast<float>(out[s]);
-      }
-    }
   const memory::desc layout = PointWeightsLayout(c, k);
-  const memory::desc user({k, c, 1, 1}, memory::data_type::f32, Dims{1, k, 1, 1});
-  const dnnl::reorder toLayout(dnnl::reorder::primitive_desc(Engine(), user, Engine(), layout));
   const size_t perPoint = layout.get_size() / sizeof(float);
-  for (int p = 0; p < kPoints; ++p) {
-    memory from(user, Engine(), points + p * c * k), to(layout, Engine(), packed + p * perPoint);
-    toLayout.execute(Stream(), from, to);
+  // U [36][C][K] first, then each point's [K, C] (strides 1, K) reordered to the 1×1 kernel's layout.
+  const auto transform = [&](void* to) {
+    float* points = static_cast<float*>(ScratchBuffer(kPointsSlot, kPoints * c * k * sizeof(float)));
+    const float* base = w.ptr<float>();
+    for (int64_t ko = 0; ko < k; ++ko)
+      for (int64_t ci = 0; ci < c; ++ci) {
+        double taps[3][3], u[kTile][kTile];
+        for (int r = 0; r < 3; ++r)
+          for (int s = 0; s < 3; ++s) taps[r][s] = base[ko * w.strides[0] + ci * w.strides[1] + r * w.strides[2] + s * w.strides[3]];
+        Transform2D(taps, u, KernelPoints);
+        for (int r = 0; r < kTile; ++r)
+          for (int s = 0; s < kTile; ++s) points[((r * kTile + s) * c + ci) * k + ko] = static_cast<float>(u[r][s]);
+      }
+    const memory::desc user({k, c, 1, 1}, memory::data_type::f32, Dims{1, k, 1, 1});
+    const dnnl::reorder toLayout(dnnl::reorder::primitive_desc(Engine(), user, Engine(), layout));
+    for (int p = 0; p < kPoints; ++p) {
+      memory from(user, Engine(), points + p * c * k), into(layout, Engine(), static_cast<float*>(to) + p * perPoint);
+      toLayout.execute(Stream(), from, into);
+    }
+    Stream().wait();
+  };
+  if (holder.IsObject()) {
+    // The cache key: 36 points of the 1×1 kernel's layout (a direct conv's packed weights are 4-D).
+    const memory::desc cached({kPoints, static_cast<int64_t>(perPoint)}, memory::data_type::f32, memory::format_tag::ab);
+    return static_cast<const float*>(PackedBuffer(holder.As<Napi::Object>(), cached, transform));
   }
-  Stream().wait();
+  void* scratch = ScratchBuffer(kUncachedWeightsSlot, kPoints * perPoint * sizeof(float));
+  transform(scratch);
+  return static_cast<const float*>(scratch);
 }
 
 void WinogradConv(const View& x, const float* packed, const View& y, const WinogradEpilogue& e) {
@@ -249,8 +255,8 @@ void WinogradConv(const View& x, const float* packed, const View& y, const Winog
   const int64_t cacheFit = kChunkBytes / (kPoints * sizeof(float) * (g.c + g.k));
   const int64_t weightBalance = g.c * g.k / (g.c + g.k);
   const int64_t perChunk = std::min(std::max({cacheFit, weightBalance, kMinTiles}), tiles);
-  float* V = static_cast<float*>(ScratchBuffer(0, kPoints * perChunk * g.c * sizeof(float)));
-  float* M = static_cast<float*>(ScratchBuffer(1, kPoints * perChunk * g.k * sizeof(float)));
+  float* V = static_cast<float*>(ScratchBuffer(kTilesSlot, kPoints * perChunk * g.c * sizeof(float)));
+  float* M = static_cast<float*>(ScratchBuffer(kProductsSlot, kPoints * perChunk * g.k * sizeof(float)));
   const memory::desc layout = PointWeightsLayout(g.c, g.k);
   const size_t perPoint = layout.get_size() / sizeof(float);
   for (int64_t first = 0; first < tiles; first += perChunk) {

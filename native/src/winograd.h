@@ -28,12 +28,11 @@ bool WinogradEnabled();
 bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& stride, const Dims& padL, const Dims& padR,
                      const Dims& dilation, int64_t groups);
 
-// The transformed weights' layout (36 points, each in the per-point GEMM's layout): a desc for PackedBuffer's cache.
-dnnl::memory::desc WinogradWeightsDesc(const View& w);
-// Writes w's transform into `packed` (WinogradWeightsDesc(w).get_size() bytes).
-void WinogradTransformWeights(const View& w, float* packed);
+// w's transformed weights: cached in `holder` ({ buffer?: ArrayBuffer }, see PackedBuffer) when it is
+// an object, else transformed into scratch memory for this call.
+const float* WinogradWeights(const View& w, const Napi::Value& holder);
 
-// y = epilogue(conv3x3(x, weights)) with `packed` from WinogradTransformWeights.
+// y = epilogue(conv3x3(x, weights)) with `packed` from WinogradWeights.
 void WinogradConv(const View& x, const float* packed, const View& y, const WinogradEpilogue& e);
 
 void RegisterWinograd(Napi::Env env, Napi::Object exports);

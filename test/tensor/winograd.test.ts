@@ -135,3 +135,11 @@ test('setConvWinograd modes: off, where faster (CPUs without AVX-512), always; a
   assert.equal(T.isConvWinogradEnabled(), !T.native.oneDnnHasBf16(), 'on exactly where oneDNN has no AVX-512 kernels');
   assert.throws(() => T.setConvWinograd('yes' as never), (e: Error) => e instanceof ArgumentError && /true, false or 'always', got yes/.test(e.message));
 });
+
+test('the native conv without a packed-weights holder transforms the weights per call, correctly', () => {
+  const x = T.toChannelsLast(T.randn([2, 16, 12, 12], { generator: g }));
+  const w = T.randn([16, 16, 3, 3], { generator: g }).mul(0.2);
+  const out = T.toChannelsLast(T.zeros([2, 16, 12, 12]));
+  T.native.convForward(x, w, null, out, [1, 1], [1, 1], [1, 1], [1, 1], 1, false, null, null, null, false, false, true);
+  assertClose(out, referenceConv(x, w, null), F32_TOL, 'no holder');
+});
