@@ -263,6 +263,11 @@ void Export(Napi::Env env, Napi::Object exports, const char* name, Kernel fn) {
   exports.Set(name, Napi::Function::New(env, [fn, label](const Napi::CallbackInfo& info) { return Invoke(fn, label, info); }, name));
 }
 
+void WidenBf16(const uint16_t* from, float* to, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) to[i] = Bf16ToF32(from[i]);
+}
+
 bool OneDnnHasBf16() {
   static const bool has = []() {
     try {
@@ -283,11 +288,6 @@ struct F32Shadow {
   Napi::ArrayBuffer original;
   Napi::ArrayBuffer copy;
 };
-
-void WidenBf16(const uint16_t* from, float* to, int64_t n) {
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
-  for (int64_t i = 0; i < n; ++i) to[i] = Bf16ToF32(from[i]);
-}
 
 void NarrowToBf16(const float* from, uint16_t* to, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
@@ -337,7 +337,8 @@ Napi::Object WithF32Storage(Napi::Object tensor, std::vector<F32Shadow>& shadows
 
 }  // namespace
 
-void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, std::vector<size_t> f32Args) {
+void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, std::vector<size_t> f32Args,
+                  std::optional<PackedWeightArg> packedWeight) {
   Export(env, exports, name, fn);
   if (OneDnnHasBf16()) return;
   // The kernel as exported, for calls whose arguments are swapped: a CallbackInfo cannot be built
@@ -346,13 +347,14 @@ void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel 
   std::string label(name);
   exports.Set(name, Napi::Function::New(
                         env,
-                        [direct, fn, label, f32Args](const Napi::CallbackInfo& info) -> Napi::Value {
+                        [direct, fn, label, f32Args, packedWeight](const Napi::CallbackInfo& info) -> Napi::Value {
+                          const bool packing = packedWeight && packedWeight->holder < info.Length() && info[packedWeight->holder].IsObject();
                           std::vector<size_t> bf16Args;
                           bool mixed = false;
                           for (size_t i = 0; i < info.Length(); ++i) {
                             DType dtype;
                             if (!TensorDType(info[i], &dtype)) continue;
-                            if (dtype == DType::BF16) bf16Args.push_back(i);
+                            if (dtype == DType::BF16 && !(packing && i == packedWeight->weight)) bf16Args.push_back(i);
                             const bool f32Arg = std::find(f32Args.begin(), f32Args.end(), i) != f32Args.end();
                             if (dtype == DType::F32 && !f32Arg) mixed = true;
                           }

@@ -54,3 +54,34 @@ test('bf16 conv with f32 per-channel scale and shift equals the f32 result round
   const expected = T.add(T.mul(conv, scale.reshape([1, 4, 1, 1])), shift.reshape([1, 4, 1, 1]));
   assertClose(out, rounded(expected), 2 ** -7, 'conv · scale + shift');
 });
+
+test('a bf16 linear at inference packs its bf16 weight once, and repacks after a write, equal to the f32 result rounded', () => {
+  const g = new T.Generator(5);
+  const x32 = rounded(T.randn([5, 24], { generator: g }));
+  const w32 = rounded(T.randn([40, 24], { generator: g }));
+  const b32 = rounded(T.randn([40], { generator: g }));
+  const w = w32.to('bfloat16');
+  const expected = rounded(T.linear(x32, w32, b32));
+  T.noGrad(() => {
+    for (const call of ['first', 'cached']) {
+      assertClose(T.linear(x32.to('bfloat16'), w, b32.to('bfloat16')), expected, 2 ** -7, `${call} call`);
+    }
+    const w2 = rounded(T.randn([40, 24], { generator: g }));
+    w.copy_(w2.to('bfloat16'));
+    assertClose(T.linear(x32.to('bfloat16'), w, b32.to('bfloat16')), rounded(T.linear(x32, w2, b32)), 2 ** -7, 'after a write');
+    assertClose(w, w2, 0, 'the weight itself untouched');
+  });
+});
+
+test('native matmul: a bf16 weight beside f32 data runs only as a packed weight', () => {
+  const g = new T.Generator(6);
+  const x = rounded(T.randn([3, 16], { generator: g }));
+  const w32 = rounded(T.randn([16, 8], { generator: g }));
+  const out = T.empty([3, 8]);
+  T.native.matmul(x, w32.to('bfloat16'), null, out, null, null, {});
+  assertClose(out, T.matmul(x, w32), 1e-6, 'packed bf16 weight, f32 data');
+  assert.throws(
+    () => T.native.matmul(x, w32.to('bfloat16'), null, T.empty([3, 8]), null, null, null),
+    /b is bfloat16 but a is float32; only a packed weight may be bfloat16 beside float32 data/,
+  );
+});
