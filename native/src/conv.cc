@@ -381,7 +381,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   const Operand& w = plan.operands[1];
-  data[1] = PackedWeights(info[16].As<Napi::Object>(), w.user, w.prim, w.re, v.w.data());
+  data[1] = PackedWeights(info[16].As<Napi::Object>(), w.user, w.prim, w.re, v.w);
   Execute(plan, data, 1);
   return info.Env().Undefined();
 }

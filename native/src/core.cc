@@ -621,8 +621,17 @@ void* PackedBuffer(Napi::Object holder, const dnnl::memory::desc& layout, const 
 }
 
 void* PackedWeights(Napi::Object holder, const dnnl::memory::desc& user, const dnnl::memory::desc& packed, const dnnl::reorder& toPacked,
-                    void* userData) {
+                    const View& weight) {
   return PackedBuffer(holder, packed, [&](void* payload) {
+    void* userData = weight.data();
+    std::vector<float> widened;
+    if (weight.dtype == DType::BF16 && user.data_type() == dnnl::memory::data_type::f32) {
+      int64_t span = 1;  // elements from the first to the last the view reaches
+      for (int i = 0; i < weight.ndim(); ++i) span += (weight.shape[i] - 1) * weight.strides[i];
+      widened.resize(static_cast<size_t>(span));
+      WidenBf16(weight.ptr<uint16_t>(), widened.data(), span);
+      userData = widened.data();
+    }
     dnnl::stream& s = Stream();
     dnnl::memory from(user, Engine(), userData), to(packed, Engine(), payload);
     toPacked.execute(s, from, to);

@@ -24,13 +24,12 @@ dnnl::algorithm EpilogueActivation(const std::string& name) {
 }
 
 // The primitive, the descs it reads the caller's tensors through and, for packed weights, the
-// kernel's weight layout and the reorder to it. A bf16 weight packed for f32 kernels
-// (widenWeights) is read through userWeights as if already widened (see PackedMatmulWeights).
+// kernel's weight layout and the reorder to it. userWeights has a's dtype: a bf16 weight packed for
+// f32 kernels is read through it as if already widened (see PackedWeights).
 struct MatmulPlan {
   dnnl::primitive prim;
   dnnl::memory::desc src, userWeights, bias, dst, residual;
   bool packed = false;
-  bool widenWeights = false;
   dnnl::memory::desc weights;
   dnnl::reorder toWeights;
 };
@@ -94,7 +93,6 @@ bool ConvolutionForm(const View& a, const View& b, const View* bias, const View&
   }
   if (std::strncmp(pd.impl_info_str(), "jit", 3) != 0 || pd.src_desc() != src || pd.dst_desc() != dst) return false;
   *plan = MatmulPlan{Conv(pd), src, userWeights, biasDesc, dst, res};
-  plan->widenWeights = b.dtype != a.dtype;
   PackInto(*plan, pd.weights_desc());
   return true;
 }
@@ -114,26 +112,8 @@ MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& 
     if (ConvolutionForm(a, b, bias, out, activation, residual, op, &conv)) return conv;
   }
   MatmulPlan p{dnnl::matmul(pd), a.desc(op), userWeights, bias ? bias->desc(op) : dnnl::memory::desc(), out.desc(op), res};
-  p.widenWeights = b.dtype != a.dtype;
   if (pack) PackInto(p, pd.weights_desc());
   return p;
-}
-
-// The packed weights from the holder, packing them on a miss. A bf16 weight is widened to f32
-// before the reorder: oneDNN's own bf16-to-f32 reorder into a blocked layout is scalar code
-// (80 ms for one of ViT-B's 2304×768 weights).
-void* PackedMatmulWeights(Napi::Object holder, const MatmulPlan& plan, const View& b) {
-  if (!plan.widenWeights) return PackedWeights(holder, plan.userWeights, plan.weights, plan.toWeights, b.data());
-  return PackedBuffer(holder, plan.weights, [&](void* payload) {
-    int64_t span = 1;
-    for (int i = 0; i < b.ndim(); ++i) span += (b.shape[i] - 1) * b.strides[i];
-    std::vector<float> wide(static_cast<size_t>(span));
-    WidenBf16(b.ptr<uint16_t>(), wide.data(), span);
-    dnnl::stream& s = Stream();
-    dnnl::memory from(plan.userWeights, Engine(), wide.data()), to(plan.weights, Engine(), payload);
-    plan.toWeights.execute(s, from, to);
-    s.wait();
-  });
 }
 
 // matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null, packedWeights?: holder|null, scale?: number):
@@ -169,7 +149,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
                     (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "") + (scale != 1.f ? "|s" + FloatKey(scale) : "");
   const MatmulPlan& plan = CachedPrimitive<MatmulPlan>(
       key, [&]() { return MakePlan(a, b, hasBias ? &bias : nullptr, out, activation, hasResidual ? &residual : nullptr, pack, scale, op); });
-  void* weightData = plan.packed ? PackedMatmulWeights(info[6].As<Napi::Object>(), plan, b) : b.data();
+  void* weightData = plan.packed ? PackedWeights(info[6].As<Napi::Object>(), plan.userWeights, plan.weights, plan.toWeights, b) : b.data();
   const dnnl::engine& eng = Engine();
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(plan.src, eng, a.data())},
                                              {DNNL_ARG_WEIGHTS, dnnl::memory(plan.packed ? plan.weights : plan.userWeights, eng, weightData)},
