@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TsvisionError } from '../errors.ts';
+import { formatShape, TsvisionError } from '../errors.ts';
 import { DTYPE_SIZE, type DType } from '../tensor/dtype.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { contiguous } from '../tensor/ops/shape.ts';
@@ -179,9 +179,9 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: str
     // Checked arithmetic in BigInt: a shape like [2, 2^63] must not wrap around.
     let bits = BigInt(SAFETENSORS_DTYPE_BITS[e.dtype]);
     for (const d of e.shape) bits *= BigInt(d);
-    if (bits > BigInt(Number.MAX_SAFE_INTEGER)) throw new SafetensorsError('ValidationOverflow', file, `tensor '${e.name}' of shape [${e.shape.join(', ')}] is too large`);
+    if (bits > BigInt(Number.MAX_SAFE_INTEGER)) throw new SafetensorsError('ValidationOverflow', file, `tensor '${e.name}' of shape ${formatShape(e.shape)} is too large`);
     if (bits % 8n !== 0n || bits / 8n !== BigInt(e.end - e.begin)) {
-      throw new SafetensorsError('TensorInvalidInfo', file, `tensor '${e.name}' ${e.dtype}[${e.shape.join(', ')}] needs ${Number(bits) / 8} bytes, data_offsets give ${e.end - e.begin}`);
+      throw new SafetensorsError('TensorInvalidInfo', file, `tensor '${e.name}' ${e.dtype}${formatShape(e.shape)} needs ${Number(bits) / 8} bytes, data_offsets give ${e.end - e.begin}`);
     }
     expected = e.end;
   }
@@ -364,23 +364,69 @@ export function writeSafetensors(file: string, tensors: Map<string, Tensor> | Re
   len.writeBigUInt64LE(BigInt(headerBytes.length));
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | null = null;
+  const fd = ioCall(file, `cannot create the temp file ${tmp}`, () => fs.openSync(tmp, 'wx'));
+  let step = `cannot write the temp file ${tmp}`;
+  let open = true;
   try {
-    fd = fs.openSync(tmp, 'wx');
     fs.writeSync(fd, len);
     fs.writeSync(fd, headerBytes);
     for (const c of parts) {
       const n = c.numel * DTYPE_SIZE[c.dtype];
       if (n > 0) fs.writeSync(fd, new Uint8Array(c.buffer, c.offset * DTYPE_SIZE[c.dtype], n));
     }
+    step = `cannot flush the temp file ${tmp} to disk`;
     fs.fsyncSync(fd);
+    open = false;
     fs.closeSync(fd);
-    fd = null;
+    step = `cannot rename the temp file ${tmp} to it`;
     fs.renameSync(tmp, file);
   } catch (e) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    if (e instanceof TsvisionError) throw e;
-    throw new SafetensorsError('Io', file, `cannot write: ${(e as Error).message}`);
+    if (open) closeQuietly(fd);
+    removeQuietly(tmp);
+    throw new SafetensorsError('Io', file, `${step}: ${(e as Error).message}`);
   }
+}
+
+// Cleanup after a failed write: its own failure must not replace the error that says what went wrong.
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // The write's error is the one worth reporting.
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // The write's error is the one worth reporting; a leftover temp file is only clutter.
+  }
+}
+
+/**
+ * Checks, before any work that ends in writing `file`, that it can be written: its folder exists,
+ * is a folder and is writable, and `file` is not itself a folder. Throws a SafetensorsError (Io)
+ * naming the path and what is wrong.
+ */
+export function checkOutputPath(file: string): void {
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
+  let dirStat: fs.Stats;
+  try {
+    dirStat = fs.statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'has a file where a folder should be in its path' : `cannot be read (${(e as Error).message})`;
+    throw new SafetensorsError('Io', file, `cannot write here: the folder ${dir} ${why}`);
+  }
+  if (!dirStat.isDirectory()) throw new SafetensorsError('Io', file, `cannot write here: ${dir} is not a folder`);
+  ioCall(file, `cannot write here: the folder ${dir} is not writable`, () => fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK));
+  let targetStat: fs.Stats | undefined;
+  try {
+    targetStat = fs.statSync(target);
+  } catch {
+    targetStat = undefined;
+  }
+  if (targetStat?.isDirectory()) throw new SafetensorsError('Io', file, 'cannot write here: the path is a folder');
 }

@@ -6,7 +6,7 @@
  *   GET /api/models/{repo}/revision/{revision}  {sha, siblings: [{rfilename}]}
  *   GET {cdn}/blobs/{sha256}                    LFS content
  * Every request is recorded. Faults for tests: drop the connection mid-body once, send corrupt
- * bytes, ignore Range, send a chosen ETag, never answer.
+ * bytes, ignore Range, send a chosen ETag, never answer, hold a body back until the test says.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
@@ -64,6 +64,8 @@ export class FakeHub {
   readonly corrupt = new Set<string>();
   /** Raw ETag header value to send for a file instead of the right one. */
   readonly etagOverride = new Map<string, string>();
+  /** The next GET of a file (by name) sends its headers, then its body only once this promise settles. */
+  readonly gates = new Map<string, Promise<void>>();
   /** Answer Range requests with the whole file (200). */
   ignoreRange = false;
   /** Accept requests but never answer them. */
@@ -200,6 +202,13 @@ export class FakeHub {
     }
     res.writeHead(status, { ...headers, 'content-length': body.length, 'accept-ranges': 'bytes' });
     if (req.method === 'HEAD') return void res.end();
+    const gate = req.method === 'GET' ? this.gates.get(file.name) : undefined;
+    if (gate) {
+      this.gates.delete(file.name);
+      res.flushHeaders();
+      void gate.finally(() => res.end(body));
+      return;
+    }
     const drop = req.method === 'GET' ? this.dropAfter.get(file.name) : undefined;
     if (drop !== undefined) {
       this.dropAfter.delete(file.name);

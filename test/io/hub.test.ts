@@ -317,14 +317,19 @@ describe('hubDownload', () => {
     assert.equal(hub.requests.filter((r) => r.server === 'cdn').length, 1);
   });
 
-  test('a lock left by a dead process is taken over', async () => {
+  test("the blob's lock is huggingface_hub's file, group-writable; one left behind does not block and is never deleted", async () => {
     const cacheDir = freshCache();
-    const lock = path.join(cacheDir, '.locks', 'models--timm--vit_tiny_patch16_224.fake', `${sha256(weightsV2)}.tsvision.lock`);
+    const lock = path.join(cacheDir, '.locks', 'models--timm--vit_tiny_patch16_224.fake', `${sha256(weightsV2)}.lock`);
     fs.mkdirSync(path.dirname(lock), { recursive: true });
-    fs.writeFileSync(lock, `${os.hostname()}:2147483646`);
+    fs.writeFileSync(lock, '');
+    fs.chmodSync(lock, 0o600);
     const file = await hubDownload(REPO, 'model.safetensors', { endpoint: hub.endpoint, cacheDir });
     assert.deepEqual(fs.readFileSync(file), weightsV2);
-    assert.ok(!fs.existsSync(lock));
+    assert.ok(fs.existsSync(lock), 'the lock file stays, as filelock expects');
+    assert.equal(fs.statSync(lock).mode & 0o777, 0o664);
+    const config = await hubDownload(REPO, 'config.json', { endpoint: hub.endpoint, cacheDir });
+    const gitSha1 = path.basename(fs.readlinkSync(config));
+    assert.ok(fs.existsSync(path.join(path.dirname(lock), `${gitSha1}.lock`)), 'small files are locked by their git sha1 etag');
   });
 });
 

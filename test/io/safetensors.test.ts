@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, describe, mock, test } from 'node:test';
 import {
   MAX_HEADER_BYTES,
   SafetensorsError,
+  checkOutputPath,
   readHeader,
   readSafetensors,
   writeSafetensors,
@@ -352,8 +354,10 @@ describe('dtypes tsvision reads but does not write (files built byte by byte)', 
   });
 });
 
+/** Temp files a write left in `folder`. */
+const leftovers = (folder: string) => fs.readdirSync(folder).filter((n) => n.endsWith('.tmp'));
+
 describe('atomic writes', () => {
-  const leftovers = (folder: string) => fs.readdirSync(folder).filter((n) => n.endsWith('.tmp'));
 
   test('into a missing folder: Io naming the file, and no temp file anywhere', () => {
     const file = path.join(dir, 'no-such-folder', 'x.safetensors');
@@ -400,6 +404,37 @@ describe('atomic writes', () => {
     assert.deepEqual(leftovers(dir), []);
   });
 
+  test('into a path under a file: the open fails and its error is reported, not one from the cleanup', () => {
+    const blocker = fresh('blocker');
+    fs.writeFileSync(blocker, 'not a folder');
+    const file = path.join(blocker, 'x.safetensors');
+    assert.throws(
+      () => writeSafetensors(file, { a: T.ones([2]) }),
+      (e: unknown) => e instanceof SafetensorsError && e.reason === 'Io' && e.message.startsWith(`${file}: cannot create the temp file`) && e.message.includes('ENOTDIR'),
+    );
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  test('into a folder without search permission, as an unprivileged user: EACCES naming the file, for the write and the early check', () => {
+    const outcome = asUnprivilegedUser(`
+      const { writeSafetensors, checkOutputPath } = await import('./src/io/safetensors.ts');
+      const T = await import('./src/tensor/index.ts');
+      const describe = (fn) => { try { fn(); return null; } catch (e) { return { name: e.constructor.name, reason: e.reason, message: e.message }; } };
+      const file = process.env.TARGET;
+      console.log(JSON.stringify({
+        write: describe(() => writeSafetensors(file, { a: T.ones([2]) })),
+        check: describe(() => checkOutputPath(file)),
+      }));
+    `);
+    const file = outcome.target;
+    const { write, check } = outcome.result as Record<string, { name: string; reason: string; message: string } | null>;
+    assert.equal(write?.name, 'SafetensorsError', JSON.stringify(write));
+    assert.equal(write.reason, 'Io');
+    assert.ok(write.message.startsWith(`${file}: cannot create the temp file`) && write.message.includes('EACCES'), write.message);
+    assert.equal(check?.name, 'SafetensorsError', JSON.stringify(check));
+    assert.ok(check.message.startsWith(`${file}: cannot write here: the folder ${path.dirname(file)} is not writable`) && check.message.includes('EACCES'), check.message);
+  });
+
   test('bad arguments are rejected before anything is written', () => {
     const file = fresh('args');
     assert.throws(() => writeSafetensors(file, { a: T.ones([1]) }, { n: 3 as unknown as string }), SafetensorsError);
@@ -413,6 +448,60 @@ describe('atomic writes', () => {
     writeSafetensors(file, { a: T.ones([1000]) });
     writeSafetensors(file, { b: T.zeros([2]) });
     assert.deepEqual([...readSafetensors(file).tensors.keys()], ['b']);
+  });
+});
+
+/**
+ * Runs an ES module script as a user the permission bits apply to (nobody when the tests run as
+ * root, which bypasses them), with TARGET set to a file inside a folder that has no search bit.
+ */
+function asUnprivilegedUser(script: string): { target: string; result: unknown } {
+  const outer = fs.mkdtempSync(path.join(os.tmpdir(), 'tsv-noperm-'));
+  const locked = path.join(outer, 'locked');
+  fs.mkdirSync(locked);
+  fs.chmodSync(outer, 0o755);
+  fs.chmodSync(locked, 0o644);
+  const target = path.join(locked, 'out.safetensors');
+  const asRoot = process.getuid?.() === 0;
+  try {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, TARGET: target },
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
+    assert.equal(run.status, 0, run.stderr);
+    return { target, result: JSON.parse(run.stdout.trim().split('\n').at(-1)!) };
+  } finally {
+    fs.chmodSync(locked, 0o755);
+    fs.rmSync(outer, { recursive: true, force: true });
+  }
+}
+
+describe('checkOutputPath', () => {
+  const rejects = (file: string, ...fragments: string[]) =>
+    assert.throws(
+      () => checkOutputPath(file),
+      (e: unknown) => e instanceof SafetensorsError && e.reason === 'Io' && e.message.startsWith(`${file}: cannot write here`) && fragments.every((f) => e.message.includes(f)),
+    );
+
+  test('a new or an existing file in a writable folder passes, and nothing is created', () => {
+    const file = fresh('check');
+    checkOutputPath(file);
+    assert.equal(fs.existsSync(file), false);
+    writeSafetensors(file, { a: T.ones([1]) });
+    checkOutputPath(file);
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  test('a missing folder, a file in the way, a folder as the path: typed errors naming path and cause', () => {
+    rejects(path.join(dir, 'missing-folder', 'x.safetensors'), 'missing-folder', 'does not exist');
+    const blocker = fresh('check-blocker');
+    fs.writeFileSync(blocker, '');
+    rejects(path.join(blocker, 'x.safetensors'), blocker, 'is not a folder');
+    rejects(path.join(blocker, 'deeper', 'x.safetensors'), 'has a file where a folder should be');
+    const folder = fresh('check-folder');
+    fs.mkdirSync(folder);
+    rejects(folder, 'the path is a folder');
   });
 });
 
