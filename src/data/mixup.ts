@@ -14,7 +14,7 @@ import { mean, sum } from '../tensor/ops/reduce.ts';
 import { clone, copyInto, expand, narrow, reshape, select } from '../tensor/ops/shape.ts';
 import type { Generator } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { betaSample, randInt, uniform } from './augment.ts';
+import { betaSample, randInt, uniform } from './draws.ts';
 
 /** A cutmix box in pixels: rows [yl, yh), columns [xl, xh). */
 export interface MixBox {

@@ -6,6 +6,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as A from '../../src/data/augment.ts';
+import * as Ops from '../../src/data/augment-ops.ts';
+import * as Tr from '../../src/data/augment-transforms.ts';
+import * as AA from '../../src/data/auto-augment.ts';
+import * as D from '../../src/data/draws.ts';
+import * as RE from '../../src/data/random-erasing.ts';
 import * as M from '../../src/data/mixup.ts';
 import { ArgumentError, ShapeError } from '../../src/errors.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
@@ -361,4 +366,14 @@ test('createMixup gives a seeded batch function with smoothed targets', () => {
     const mirror = xs[(3 - i) * per + (k % per)];
     assert.ok(v === own || v === mirror);
   });
+});
+
+test('data/augment.ts is the factory and still exports every piece of the split modules', () => {
+  for (const [name, mod] of Object.entries({ Ops, Tr, AA, RE })) {
+    for (const [key, value] of Object.entries(mod)) assert.equal((A as Record<string, unknown>)[key], value, `${name}.${key} is not re-exported by augment.ts`);
+  }
+  for (const key of ['uniform', 'randInt', 'gauss', 'betaSample'] as const) assert.equal(A[key], D[key]);
+  // The shared argument checks stay internal to src/data.
+  assert.equal('checkRange' in A, false);
+  assert.equal(typeof A.createTrainTransform, 'function');
 });
