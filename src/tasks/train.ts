@@ -19,22 +19,22 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError, TsvisionError } from '../errors.ts';
+import { ArgumentError } from '../errors.ts';
 import { DataLoader, epochOrder, type Pipeline, type PipelineSpec, type SampleTransform } from '../data/loader.ts';
 import { createTrainTransform } from '../data/augment.ts';
 import { createMixup } from '../data/mixup.ts';
 import { evalTransform, normalize, toTensor } from '../data/transforms.ts';
 import { ImageFolder, SHAPES_DEFAULT_SIDE, cifar10, cifar100, shapes, type OnError, type Dataset, type Sample } from '../data/datasets/index.ts';
-import { buildModel, resolveModel, type Model } from '../models/index.ts';
-import type { PretrainedCfg } from '../models/registry.ts';
-import { resolveWeights } from '../io/hub.ts';
+import { buildModel, imagePreprocess, resolveModel, type ImagePreprocessCfg, type Model } from '../models/index.ts';
 import { readSafetensors } from '../io/safetensors.ts';
-import { createModel } from '../io/pretrained.ts';
-import { AdamW, Adam, Adafactor, SGD, Lamb, type Optimizer } from '../train/optim/index.ts';
+import { createModel, loadPretrained } from './pretrained.ts';
+import { createOptimizer, type OptimizerName } from '../train/optim/create.ts';
+import type { Optimizer } from '../train/optim/optimizer.ts';
 import { paramGroupsWeightDecay } from '../train/optim/param-groups.ts';
 import { createScheduler, type SchedulerName } from '../train/scheduler.ts';
-import { loadCheckpoint, loadModelWeights } from '../train/checkpoint.ts';
-import { Trainer, evaluate, type EvalResult, type FitResult, type TeacherOptions } from '../train/trainer.ts';
+import { listCheckpoints, loadModelWeights } from '../train/checkpoint.ts';
+import { evaluate, type EvalResult } from '../train/evaluate.ts';
+import { Trainer, type FitResult, type TeacherOptions } from '../train/trainer.ts';
 import { ModelEma } from '../train/ema.ts';
 import { manualSeed } from '../tensor/random.ts';
 
@@ -123,7 +123,7 @@ export async function fewShot(dataset: Dataset, numClasses: number, k: number, s
 }
 
 /** The per-sample train and eval transforms for a model input size and normalization (cfg: the model's pretrained cfg). */
-export function dataTransforms(data: DataSpec, inputSize: [number, number, number], mean: readonly number[], std: readonly number[], modelCfg: PretrainedCfg): { train: SampleTransform; eval: SampleTransform } {
+export function dataTransforms(data: DataSpec, inputSize: [number, number, number], mean: readonly number[], std: readonly number[], modelCfg: ImagePreprocessCfg): { train: SampleTransform; eval: SampleTransform } {
   const native = data.imageSize && data.imageSize[0] === inputSize[1] && data.imageSize[1] === inputSize[2];
   const train = createTrainTransform({
     inputSize,
@@ -159,45 +159,15 @@ export function createTrainPipeline(o: TrainPipelineOptions): Pipeline {
   const data = openData(o.data, o.onCorrupt);
   const split = o.split === 'train' ? data.train : data.val;
   if (!split) throw new ArgumentError(`--data: ${o.data} has no validation split`);
-  const transforms = dataTransforms(data, o.inputSize, o.mean, o.std, resolveModel(o.model).cfg);
+  const transforms = dataTransforms(data, o.inputSize, o.mean, o.std, modelImageCfg(o.model));
   return { dataset: o.indices ? new Subset(split, o.indices) : split, transform: o.split === 'train' ? transforms.train : transforms.eval };
 }
 
-function classifierNames(model: Model): string[] {
-  const c = model.pretrainedCfg.classifier;
-  return Array.isArray(c) ? c : [c];
-}
-
-/** The weights file a --pretrained/--weights value names: a training output or checkpoint directory, a .safetensors file, a hub folder or repo id. */
-async function weightsFile(spec: string): Promise<string> {
-  if (existsSync(spec) && statSync(spec).isDirectory() && (existsSync(join(spec, 'state.json')) || !existsSync(join(spec, 'model.safetensors')))) {
-    try {
-      return join(loadCheckpoint(spec).path, 'model.safetensors');
-    } catch {
-      // not a training output: a hub-layout folder, resolved below
-    }
-  }
-  return (await resolveWeights(spec)).weights;
-}
-
-/**
- * Loads pretrained weights for fine-tuning: every key must fit, except the classifier, which
- * is left freshly initialised when its shape differs (a different number of classes).
- * Returns whether the head was replaced.
- */
-export async function loadPretrained(model: Model, spec: string): Promise<boolean> {
-  const file = await weightsFile(spec);
-  const { entry, cfg } = resolveModel(model.modelName);
-  let sd = readSafetensors(file).tensors;
-  if (cfg.keyLayout && entry.remappers?.[cfg.keyLayout] && !existsSync(join(file, '..', 'state.json'))) sd = entry.remappers[cfg.keyLayout]!(sd);
-  const heads = classifierNames(model);
-  const isHead = (k: string) => heads.some((h) => k === h || k.startsWith(`${h}.`));
-  const own = model.stateDict();
-  const replaced = [...sd].some(([k, t]) => isHead(k) && own.has(k) && own.get(k)!.shape.join() !== t.shape.join());
-  if (replaced) for (const k of [...sd.keys()]) if (isHead(k)) sd.delete(k);
-  if (replaced) for (const [k, t] of own) if (isHead(k)) sd.set(k, t);
-  loadModelWeights(model, sd, file);
-  return replaced;
+/** The image preprocessing of a registry model, or a typed error when it reads no images. */
+function modelImageCfg(name: string): ImagePreprocessCfg {
+  const image = imagePreprocess(resolveModel(name).cfg);
+  if (!image) throw new ArgumentError(`${name} reads no images; training and evaluation here take image datasets`);
+  return image;
 }
 
 /** Options of runTraining (the CLI's flags). */
@@ -210,7 +180,7 @@ export interface TrainTaskOptions {
   batchSize?: number;
   lr?: number;
   weightDecay?: number;
-  opt?: 'adamw' | 'adam' | 'sgd' | 'lamb' | 'adafactor';
+  opt?: OptimizerName;
   sched?: SchedulerName;
   warmupEpochs?: number;
   minLr?: number;
@@ -247,9 +217,6 @@ export interface TrainTaskOptions {
   progressStream?: NodeJS.WriteStream | null;
 }
 
-// Adafactor takes the given (scheduled) lr, as timm's --opt adafactor with --lr; its relative step is for the API.
-const OPTIMIZERS = { adamw: AdamW, adam: Adam, sgd: SGD, lamb: Lamb, adafactor: Adafactor } as const;
-
 /** Trains a model as the CLI's `train` command does; returns the fit result. */
 export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
   const log = o.log ?? ((line: string) => console.error(line));
@@ -258,82 +225,25 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
   const seed = o.seed ?? 0;
   // As timm seeds torch: the initial weights (and dropout) follow --seed, also for a second run in one process.
   manualSeed(seed);
-  const { cfg } = resolveModel(o.model);
-  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : cfg.inputSize[1]);
-  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : cfg.inputSize[2])];
-  const model = buildModel(o.model, { numClasses, dropPathRate: o.dropPath ?? 0, ...(side !== cfg.inputSize[1] ? { imgSize: side } : {}) });
-  if (o.pretrained) {
-    const replaced = await loadPretrained(model, o.pretrained);
-    log(`loaded ${o.pretrained}${replaced ? `; the classifier was replaced for ${numClasses} classes` : ''}`);
-  }
-  const { mean, std } = cfg;
-  if (o.linearProbe) {
-    const before = new Set(model.parameters());
-    model.resetClassifier(numClasses);
-    model.requiresGrad_(false);
-    for (const p of model.parameters()) if (!before.has(p)) p.requiresGrad = true;
-  }
-  const trainable = model.parameters().filter((p) => p.requiresGrad).length;
-  if (trainable === 0) throw new ArgumentError(`train: ${o.model} has no trainable parameters`);
-
+  const { model, inputSize, twinOptions } = await trainModel(o, data, log);
   const trainSet = o.fewShot ? await fewShot(data.train, numClasses, o.fewShot, seed) : data.train;
   const batchSize = o.batchSize ?? 64;
   const epochs = o.epochs ?? 10;
   const mixing = (o.mixup ?? 0) > 0 || (o.cutmix ?? 0) > 0;
-  const smoothing = o.smoothing ?? 0.1;
-  const dropLast = trainSet.length >= batchSize * 2;
-  const workers = o.workers ?? 0;
-  // With workers, every thread loads the split's pipeline from this module by name.
-  const spec = (split: 'train' | 'val'): PipelineSpec => ({
-    module: import.meta.url,
-    export: 'createTrainPipeline',
-    options: { data: o.data, onCorrupt: o.onCorrupt, split, model: o.model, inputSize, mean: [...mean], std: [...std], ...(split === 'train' && trainSet instanceof Subset ? { indices: [...trainSet.indices] } : {}) } satisfies TrainPipelineOptions,
-  });
-  const transforms = dataTransforms(data, inputSize, mean, std, model.pretrainedCfg);
-  const trainLoader = new DataLoader(workers > 0 ? spec('train') : trainSet, {
-    batchSize,
-    shuffle: true,
-    seed,
-    dropLast,
-    workers,
-    transform: workers > 0 ? undefined : transforms.train,
-    batchTransform: mixing ? createMixup({ mixupAlpha: o.mixup ?? 0, cutmixAlpha: o.cutmix ?? 0, labelSmoothing: smoothing, numClasses }) : undefined,
-  });
-  const evalLoader = data.val ? new DataLoader(workers > 0 ? spec('val') : data.val, { batchSize, workers, transform: workers > 0 ? undefined : transforms.eval }) : null;
-
+  const { trainLoader, evalLoader, batchesPerEpoch } = trainLoaders(o, data, trainSet, inputSize, batchSize);
   const lr = o.lr ?? (2.5e-4 * batchSize * (o.accum ?? 1)) / 64;
-  const wd = o.weightDecay ?? 0.05;
-  const Opt = OPTIMIZERS[o.opt ?? 'adamw'];
-  if (!Opt) throw new ArgumentError(`--opt: expected adamw, adam, sgd, lamb or adafactor, got '${String(o.opt)}'`);
-  const optimizer: Optimizer = new (Opt as unknown as new (p: unknown, d: Record<string, number>) => Optimizer)(paramGroupsWeightDecay(model, wd), {
-    lr,
-    weightDecay: wd,
-    ...(o.opt === 'sgd' ? { momentum: 0.9 } : {}),
-  });
-  const batchesPerEpoch = dropLast ? Math.floor(trainSet.length / batchSize) : Math.ceil(trainSet.length / batchSize);
-  const updatesPerEpoch = Math.ceil(batchesPerEpoch / (o.accum ?? 1));
+  const optimizer = trainOptimizer(o.opt ?? 'adamw', model, lr, o.weightDecay ?? 0.05);
   const { scheduler } = createScheduler(o.sched ?? 'cosine', optimizer, {
     numEpochs: epochs,
     warmupEpochs: o.warmupEpochs ?? Math.min(5, epochs / 10),
     minLr: o.minLr ?? lr * 1e-2,
     stepOnEpochs: false,
-    updatesPerEpoch,
+    updatesPerEpoch: Math.ceil(batchesPerEpoch / (o.accum ?? 1)),
   });
-
-  let teacher: TeacherOptions | null = null;
-  if (o.teacher) {
-    const plus = o.teacher.indexOf('+');
-    if (plus <= 0) throw new ArgumentError(`--teacher: expected NAME+WEIGHTS, got '${o.teacher}'`);
-    const tModel = await createModel(o.teacher.slice(0, plus), { weights: o.teacher.slice(plus + 1) });
-    if (tModel.numClasses !== numClasses) throw new ArgumentError(`--teacher: ${o.teacher} has ${tModel.numClasses} classes, the data has ${numClasses}`);
-    tModel.eval();
-    teacher = { model: tModel, type: o.distillType ?? 'hard' };
-  }
-
-  // The EMA's twin is built before the Trainer, which casts the model itself to bf16 under --amp: the average stays f32.
-  const modelEma = o.modelEma
-    ? new ModelEma(model, { decay: o.modelEmaDecay ?? 0.9998, useWarmup: o.modelEmaWarmup ?? false, module: buildModel(o.model, { numClasses, ...(side !== cfg.inputSize[1] ? { imgSize: side } : {}) }) })
-    : null;
+  // The teacher and the EMA's twin draw their initial weights from the seeded generator, in this order.
+  const teacher = o.teacher ? await loadTeacher(o.teacher, o.distillType ?? 'hard', numClasses) : null;
+  // The twin is built before the Trainer, which casts the model itself to bf16 under --amp: the average stays f32.
+  const modelEma = o.modelEma ? new ModelEma(model, { decay: o.modelEmaDecay ?? 0.9998, useWarmup: o.modelEmaWarmup ?? false, module: buildModel(o.model, twinOptions) }) : null;
   const trainer = new Trainer({
     model,
     modelName: model.modelName,
@@ -346,7 +256,7 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
     accumSteps: o.accum ?? 1,
     clipGrad: o.clipGrad ?? null,
     amp: o.amp ?? null,
-    smoothing: mixing ? 0 : smoothing,
+    smoothing: mixing ? 0 : (o.smoothing ?? 0.1),
     teacher,
     modelEma,
     onNonFinite: o.onNonFinite ?? 'stop',
@@ -358,10 +268,8 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
     log,
     progressStream: o.progressStream === undefined ? process.stderr : o.progressStream,
   });
-  if (o.resume) {
-    const from = o.resume === true ? o.output : o.resume;
-    if (o.resume !== true || loadCheckpointIfAny(from)) trainer.resume(from);
-  }
+  if (o.resume) resumeTraining(trainer, o.resume === true ? o.output : o.resume, o.resume === true, log);
+  const workers = o.workers ?? 0;
   const extras = [workers > 0 ? `${workers} loader worker${workers > 1 ? 's' : ''}` : '', modelEma ? `EMA decay ${modelEma.decay}${modelEma.useWarmup ? ' with warm-up' : ''}` : ''].filter(Boolean);
   log(`training ${model.modelName} on ${o.data}: ${trainSet.length} images, ${numClasses} classes, input ${inputSize.slice(1).join('x')}, ${epochs} epochs, batch ${batchSize}, lr ${lr}${extras.map((e) => `, ${e}`).join('')}`);
   try {
@@ -372,14 +280,83 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
   }
 }
 
-function loadCheckpointIfAny(dir: string): boolean {
-  try {
-    loadCheckpoint(dir);
-    return true;
-  } catch (e) {
-    if (e instanceof TsvisionError) return false;
-    throw e;
+/** The model to train: built for the data's classes and input side, pretrained weights loaded, the backbone frozen for a linear probe. */
+async function trainModel(o: TrainTaskOptions, data: DataSpec, log: (line: string) => void): Promise<{ model: Model; inputSize: [number, number, number]; twinOptions: { numClasses: number; imgSize?: number } }> {
+  const numClasses = data.classes.length;
+  const image = modelImageCfg(o.model);
+  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : image.inputSize[1]);
+  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : image.inputSize[2])];
+  const twinOptions = { numClasses, ...(side !== image.inputSize[1] ? { imgSize: side } : {}) };
+  const model = buildModel(o.model, { ...twinOptions, dropPathRate: o.dropPath ?? 0 });
+  if (o.pretrained) {
+    const { headReplaced: replaced } = await loadPretrained(model, o.pretrained, { numClasses });
+    log(`loaded ${o.pretrained}${replaced ? `; the classifier was replaced for ${numClasses} classes` : ''}`);
   }
+  if (o.linearProbe) {
+    const before = new Set(model.parameters());
+    model.resetClassifier(numClasses);
+    model.requiresGrad_(false);
+    for (const p of model.parameters()) if (!before.has(p)) p.requiresGrad = true;
+  }
+  if (!model.parameters().some((p) => p.requiresGrad)) throw new ArgumentError(`train: ${o.model} has no trainable parameters`);
+  return { model, inputSize, twinOptions };
+}
+
+/** The train and eval loaders (with workers, each thread loads its split's pipeline from this module by name). */
+function trainLoaders(o: TrainTaskOptions, data: DataSpec, trainSet: Dataset, inputSize: [number, number, number], batchSize: number): { trainLoader: DataLoader; evalLoader: DataLoader | null; batchesPerEpoch: number } {
+  const numClasses = data.classes.length;
+  const { mean, std } = modelImageCfg(o.model);
+  const dropLast = trainSet.length >= batchSize * 2;
+  const workers = o.workers ?? 0;
+  const mixing = (o.mixup ?? 0) > 0 || (o.cutmix ?? 0) > 0;
+  const spec = (split: 'train' | 'val'): PipelineSpec => ({
+    module: import.meta.url,
+    export: 'createTrainPipeline',
+    options: { data: o.data, onCorrupt: o.onCorrupt, split, model: o.model, inputSize, mean: [...mean], std: [...std], ...(split === 'train' && trainSet instanceof Subset ? { indices: [...trainSet.indices] } : {}) } satisfies TrainPipelineOptions,
+  });
+  const transforms = dataTransforms(data, inputSize, mean, std, modelImageCfg(o.model));
+  const trainLoader = new DataLoader(workers > 0 ? spec('train') : trainSet, {
+    batchSize,
+    shuffle: true,
+    seed: o.seed ?? 0,
+    dropLast,
+    workers,
+    transform: workers > 0 ? undefined : transforms.train,
+    batchTransform: mixing ? createMixup({ mixupAlpha: o.mixup ?? 0, cutmixAlpha: o.cutmix ?? 0, labelSmoothing: o.smoothing ?? 0.1, numClasses }) : undefined,
+  });
+  const evalLoader = data.val ? new DataLoader(workers > 0 ? spec('val') : data.val, { batchSize, workers, transform: workers > 0 ? undefined : transforms.eval }) : null;
+  const batchesPerEpoch = dropLast ? Math.floor(trainSet.length / batchSize) : Math.ceil(trainSet.length / batchSize);
+  return { trainLoader, evalLoader, batchesPerEpoch };
+}
+
+/** The --opt optimizer over timm's weight-decay groups (no decay for norms, biases and the model's noWeightDecay list). */
+function trainOptimizer(name: OptimizerName, model: Model, lr: number, weightDecay: number): Optimizer {
+  const groups = paramGroupsWeightDecay(model, weightDecay);
+  // timm's --opt sgd is SGD with momentum 0.9; Adafactor takes the given (scheduled) lr, not its relative step.
+  return name === 'sgd' ? createOptimizer('sgd', groups, { lr, weightDecay, momentum: 0.9 }) : createOptimizer(name, groups, { lr, weightDecay });
+}
+
+/** A DeiT teacher from 'NAME+WEIGHTS', in eval mode, checked against the data's class count. */
+async function loadTeacher(spec: string, type: 'hard' | 'soft', numClasses: number): Promise<TeacherOptions> {
+  const plus = spec.indexOf('+');
+  if (plus <= 0) throw new ArgumentError(`--teacher: expected NAME+WEIGHTS, got '${spec}'`);
+  const model = await createModel(spec.slice(0, plus), { weights: spec.slice(plus + 1) });
+  if (model.numClasses !== numClasses) throw new ArgumentError(`--teacher: ${spec} has ${model.numClasses} classes, the data has ${numClasses}`);
+  model.eval();
+  return { model, type };
+}
+
+/**
+ * Continues from `from` (see Trainer.resume: newer unreadable checkpoints are skipped and named,
+ * none readable is a CheckpointError). `--resume` without a path names the output directory,
+ * which has no checkpoint before the first run: then training starts from step 0, and says so.
+ */
+function resumeTraining(trainer: Trainer, from: string, optional: boolean, log: (line: string) => void): void {
+  if (optional && !existsSync(join(from, 'state.json')) && listCheckpoints(from).length === 0) {
+    log(`--resume: no checkpoint in ${from} yet; training from step 0`);
+    return;
+  }
+  trainer.resume(from);
 }
 
 /** Options of runEvaluation. */
@@ -398,12 +375,13 @@ export async function runEvaluation(o: EvalTaskOptions): Promise<EvalResult & { 
   const data = openData(o.data, o.onCorrupt);
   const dataset = data.val ?? data.train;
   const numClasses = data.classes.length;
-  const { cfg } = resolveModel(o.model);
-  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : cfg.inputSize[1]);
-  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : cfg.inputSize[2])];
-  const model = buildModel(o.model, { numClasses, ...(side !== cfg.inputSize[1] ? { imgSize: side } : {}) });
-  const file = await weightsFile(o.weights);
+  const image = modelImageCfg(o.model);
+  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : image.inputSize[1]);
+  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : image.inputSize[2])];
+  const model = buildModel(o.model, { numClasses, ...(side !== image.inputSize[1] ? { imgSize: side } : {}) });
+  const { file, checkpointClasses } = await loadPretrained(model, o.weights);
+  if (checkpointClasses !== numClasses) throw new ArgumentError(`eval: ${file} has a ${checkpointClasses}-class head, but ${o.data} has ${numClasses} classes`);
   loadModelWeights(model, readSafetensors(file).tensors, file);
-  const loader = new DataLoader(dataset, { batchSize: o.batchSize ?? 64, transform: dataTransforms(data, inputSize, cfg.mean, cfg.std, model.pretrainedCfg).eval });
+  const loader = new DataLoader(dataset, { batchSize: o.batchSize ?? 64, transform: dataTransforms(data, inputSize, image.mean, image.std, image).eval });
   return { ...(await evaluate(model, loader, numClasses)), classes: data.classes };
 }

@@ -10,7 +10,12 @@
  * alone or a stray temp directory (removed by the next save), never a half-written checkpoint.
  * Older checkpoints are pruned only after the new one is in place, each renamed to a hidden
  * name before its files are deleted; `best.json` (written
- * atomically) names the best one, which pruning keeps.
+ * atomically) names the best one, which pruning keeps. While best.json cannot be read, nothing is
+ * pruned (the best one is unknown), and the save says so without failing: its checkpoint was written.
+ *
+ * Reading: a file that cannot be read or parsed is a CheckpointError naming it. Loading an output
+ * directory takes the newest checkpoint that reads completely, listing the newer ones it skipped
+ * and why, so a resume never quietly starts over nor quietly loses a damaged checkpoint.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -76,6 +81,8 @@ export interface LoadedCheckpoint {
   /** The EMA weights, or null when the checkpoint has none. */
   ema: Map<string, Tensor> | null;
   state: CheckpointState;
+  /** Newer checkpoints under the same output directory that could not be read. */
+  skipped: SkippedCheckpoint[];
 }
 
 function fsyncPath(path: string): void {
@@ -109,6 +116,28 @@ export function writeJsonAtomic(file: string, value: unknown, dir: string): void
   fsyncPath(dir);
 }
 
+/** Parses a JSON file, or throws a CheckpointError naming it (unreadable, truncated, not JSON). */
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw Object.assign(new CheckpointError(`${file} cannot be read: ${(e as Error).message}`), { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw Object.assign(new CheckpointError(`${file} is not valid JSON (${text.length} bytes; truncated?): ${(e as Error).message}`), { cause: e });
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// The fields a resume reads without further checks; the nested states are checked by their owners.
+function isCheckpointState(v: Record<string, unknown>): v is Record<string, unknown> & CheckpointState {
+  return typeof v.epoch === 'number' && typeof v.step === 'number' && isRecord(v.rng) && isRecord(v.args) && isRecord(v.extra);
+}
+
 /** The step of a complete checkpoint directory name, or null. */
 function stepOf(dir: string, name: string): number | null {
   const m = NAME.exec(name);
@@ -129,13 +158,18 @@ export function latestCheckpoint(dir: string): string | null {
   return listCheckpoints(dir).at(-1)?.path ?? null;
 }
 
-/** The checkpoint best.json names (null when none, or when it no longer exists). */
+/**
+ * The checkpoint best.json names (null when none, or when it no longer exists); a best.json that
+ * cannot be read or lacks its fields is a CheckpointError naming it.
+ */
 export function bestCheckpoint(dir: string): { path: string; metric: number } | null {
   const file = join(dir, BEST_FILE);
   if (!existsSync(file)) return null;
-  const best = JSON.parse(readFileSync(file, 'utf8')) as { checkpoint: string; metric: number };
-  const path = join(dir, best.checkpoint);
-  return stepOf(dir, best.checkpoint) === null ? null : { path, metric: best.metric };
+  const best = readJson(file);
+  if (!isRecord(best) || typeof best.checkpoint !== 'string' || typeof best.metric !== 'number') {
+    throw new CheckpointError(`${file}: expected {"checkpoint": "checkpoint-<step>", "metric": <number>}, got ${JSON.stringify(best).slice(0, 80)}`);
+  }
+  return stepOf(dir, best.checkpoint) === null ? null : { path: join(dir, best.checkpoint), metric: best.metric };
 }
 
 /** Records the checkpoint at `path` (inside dir) as the best one. */
@@ -143,14 +177,26 @@ export function markBest(dir: string, path: string, metric: number): void {
   writeJsonAtomic(join(dir, BEST_FILE), { checkpoint: basename(path), metric }, dir);
 }
 
+/** How saveCheckpoint keeps older checkpoints and reports what it could not tidy. */
+export interface SaveCheckpointOptions {
+  /** Newest checkpoints kept besides the best one (default 1). */
+  keep?: number;
+  /**
+   * Told when the checkpoint was written but older ones were not pruned (an unreadable best.json,
+   * a failed delete); default: a process warning.
+   */
+  warn?: (message: string) => void;
+}
+
 /**
  * Saves a complete checkpoint as `<dir>/checkpoint-<step>` and returns its path. Keeps the newest
  * `keep` checkpoints and the best one; older ones are deleted only after the new one is in place.
  */
-export function saveCheckpoint(dir: string, contents: CheckpointContents, options: { keep?: number } = {}): string {
+export function saveCheckpoint(dir: string, contents: CheckpointContents, options: SaveCheckpointOptions = {}): string {
   const tmp = join(dir, `.checkpoint-${contents.state.step}.tmp-${process.pid}`);
+  let final: string;
   try {
-    return writeCheckpoint(dir, tmp, contents, options.keep ?? 1);
+    final = writeCheckpoint(dir, tmp, contents);
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
     try {
@@ -163,9 +209,16 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
     const why = full ? 'the disk is full (ENOSPC); free some space or write to another directory' : (e as Error).message;
     throw Object.assign(new CheckpointError(`saveCheckpoint: could not write checkpoint-${contents.state.step} in ${dir}: ${why}; the previous checkpoints are kept`), { cause: e });
   }
+  const warn = options.warn ?? ((message: string) => process.emitWarning(message, 'CheckpointWarning'));
+  try {
+    pruneCheckpoints(dir, final, options.keep ?? 1);
+  } catch (e) {
+    warn(`saved ${final}, but kept every older checkpoint: ${(e as Error).message}`);
+  }
+  return final;
 }
 
-function writeCheckpoint(dir: string, tmp: string, contents: CheckpointContents, keep: number): string {
+function writeCheckpoint(dir: string, tmp: string, contents: CheckpointContents): string {
   mkdirSync(dir, { recursive: true });
   for (const name of readdirSync(dir)) if (name.startsWith('.checkpoint-')) rmSync(join(dir, name), { recursive: true, force: true });
   const name = `checkpoint-${contents.state.step}`;
@@ -182,10 +235,14 @@ function writeCheckpoint(dir: string, tmp: string, contents: CheckpointContents,
   renameSync(tmp, final);
   fsyncPath(dir);
   rmSync(join(dir, `.${name}.old-${process.pid}`), { recursive: true, force: true });
+  return final;
+}
+
+/** Deletes all but the newest `keep` checkpoints, never the best one nor `latest`; throws when best.json cannot be read. */
+function pruneCheckpoints(dir: string, latest: string, keep: number): void {
   const best = bestCheckpoint(dir)?.path;
   const all = listCheckpoints(dir);
-  for (const c of all.slice(0, Math.max(0, all.length - keep))) if (c.path !== best && c.path !== final) discard(dir, c.path);
-  return final;
+  for (const c of all.slice(0, Math.max(0, all.length - keep))) if (c.path !== best && c.path !== latest) discard(dir, c.path);
 }
 
 /**
@@ -198,20 +255,53 @@ function discard(dir: string, path: string): void {
   rmSync(hidden, { recursive: true, force: true });
 }
 
-/** Loads a checkpoint directory (or the newest one under an output directory). */
+/** A checkpoint that loadCheckpoint passed over, and why. */
+export interface SkippedCheckpoint {
+  path: string;
+  reason: string;
+}
+
+/**
+ * Loads a checkpoint directory, or the newest checkpoint under an output directory that reads
+ * completely: newer ones that cannot be read are listed in `skipped` with the reason. Throws a
+ * CheckpointError naming the file when the named checkpoint, or every one under the directory,
+ * cannot be read.
+ */
 export function loadCheckpoint(path: string): LoadedCheckpoint {
-  let dir = path;
-  if (!existsSync(join(dir, STATE_FILE))) {
-    const latest = latestCheckpoint(path);
-    if (!latest) throw new CheckpointError(`loadCheckpoint: ${path} is not a complete checkpoint (no ${STATE_FILE}) and holds no checkpoint-<step> directory`);
-    dir = latest;
+  if (existsSync(join(path, STATE_FILE))) return readCheckpoint(path, []);
+  const found = listCheckpoints(path).reverse();
+  if (found.length === 0) throw new CheckpointError(`loadCheckpoint: ${path} is not a complete checkpoint (no ${STATE_FILE}) and holds no checkpoint-<step> directory`);
+  const skipped: SkippedCheckpoint[] = [];
+  for (const { path: dir } of found) {
+    try {
+      return readCheckpoint(dir, skipped);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      skipped.push({ path: dir, reason: e.message });
+    }
   }
-  const state = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as CheckpointState;
-  if (state.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`loadCheckpoint: ${dir} has format ${String(state.format)}, expected ${CHECKPOINT_FORMAT}`);
-  const model = readSafetensors(join(dir, MODEL_FILE)).tensors;
-  const optimizer = state.optimizer ? { tensors: readSafetensors(join(dir, OPTIMIZER_FILE)).tensors, meta: state.optimizer } : null;
-  const ema = existsSync(join(dir, EMA_FILE)) ? readSafetensors(join(dir, EMA_FILE)).tensors : null;
-  return { path: dir, model, optimizer, ema, state };
+  throw new CheckpointError(`loadCheckpoint: no checkpoint under ${path} can be read: ${skipped.map((c) => `${basename(c.path)}: ${c.reason}`).join('; ')}`);
+}
+
+function readCheckpoint(dir: string, skipped: SkippedCheckpoint[]): LoadedCheckpoint {
+  const file = join(dir, STATE_FILE);
+  const state = readJson(file);
+  if (!isRecord(state) || state.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${file} has format ${String(isRecord(state) ? state.format : state)}, expected ${CHECKPOINT_FORMAT}`);
+  }
+  if (!isCheckpointState(state)) throw new CheckpointError(`${file} lacks a field of a ${CHECKPOINT_FORMAT} state (numbers epoch and step, objects rng, args and extra)`);
+  const tensors = (name: string) => {
+    try {
+      return readSafetensors(join(dir, name)).tensors;
+    } catch (e) {
+      if (!(e instanceof TsvisionError)) throw e;
+      throw Object.assign(new CheckpointError(e.message), { cause: e });
+    }
+  };
+  const model = tensors(MODEL_FILE);
+  const optimizer = state.optimizer ? { tensors: tensors(OPTIMIZER_FILE), meta: state.optimizer } : null;
+  const ema = existsSync(join(dir, EMA_FILE)) ? tensors(EMA_FILE) : null;
+  return { path: dir, model, optimizer, ema, state, skipped };
 }
 
 /**
@@ -223,12 +313,6 @@ export function loadModelWeights(model: Module, weights: Map<string, Tensor>, so
     model.loadStateDict(weights);
   } catch (e) {
     if (!(e instanceof StateDictError)) throw e;
-    const { missingKeys, unexpectedKeys, mismatchedKeys } = e;
-    const first = (keys: readonly string[]) => keys.slice(0, 3).join(', ') + (keys.length > 3 ? `, … (${keys.length} in all)` : '');
-    const parts: string[] = [];
-    if (mismatchedKeys.length) parts.push(`shape mismatch ${first(mismatchedKeys.map((m) => `${m.key} [${m.checkpointShape}] vs model [${m.modelShape}]`))}`);
-    if (missingKeys.length) parts.push(`missing ${first(missingKeys)}`);
-    if (unexpectedKeys.length) parts.push(`unexpected ${first(unexpectedKeys)}`);
-    throw new CheckpointError(`checkpoint ${source} does not fit the model (${model.constructor.name}): ${parts.join('; ')}`);
+    throw new CheckpointError(`checkpoint ${source} does not fit the model (${model.constructor.name}): ${e.summary()}`);
   }
 }

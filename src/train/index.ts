@@ -6,4 +6,6 @@ export * from './losses.ts';
 export * from './metrics.ts';
 export * from './checkpoint.ts';
 export * from './plot.ts';
+export * from './evaluate.ts';
+export * from './callbacks/index.ts';
 export * from './trainer.ts';

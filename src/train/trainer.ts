@@ -1,7 +1,9 @@
 /**
  * The training loop: epochs of (micro-)batches with gradient accumulation, gradient clipping,
- * bf16 mixed precision, a per-update LR schedule, evaluation after each epoch, logs (JSONL, CSV,
- * a PNG of the curves), a non-finite guard, atomic checkpoints and exact resume.
+ * bf16 mixed precision, a per-update LR schedule, evaluation after each epoch, a non-finite
+ * guard and exact resume. `trainStep` runs one micro-batch and applies the update it completes,
+ * `endEpoch` evaluates and records the epoch, and everything around them (progress, checkpoints,
+ * metrics files, Ctrl-C, the EMA) is a callback (./callbacks/) that the options switch on.
  *
  * bf16 mixed precision: the model's parameters and buffers are cast to bfloat16 (Module.to keeps
  * the Parameter objects, so an optimizer built before still holds them), inputs are cast to
@@ -11,33 +13,34 @@
  *
  * Exact resume: a checkpoint holds the weights, the optimizer state (f32 masters included), the
  * scheduler state, the loader position (epoch, batch, seed: the loader derives every random choice
- * from these), the generators' (seed, offset) and the trainer's counters. Checkpoints are taken at
- * update boundaries only, so no half-accumulated gradient is ever lost; a resumed run repeats the
- * uninterrupted one bit for bit.
+ * from these), the generators' (seed, offset), the EMA and the trainer's counters. Checkpoints are
+ * taken at update boundaries only, so no half-accumulated gradient is ever lost; a resumed run
+ * repeats the uninterrupted one bit for bit.
  *
- * EMA (timm's --model-ema): a ModelEma is updated after every applied update with the update
- * count as its step, evaluated after each epoch beside the model when it holds a module (the
- * record's emaEvalLoss, emaTop1, emaTop5), and saved in every checkpoint. The best checkpoint is
- * still chosen by the model's own top-1, since that is the model the checkpoint's weights hold.
+ * EMA (timm's --model-ema): see callbacks/ema.ts. The best checkpoint is still chosen by the
+ * model's own top-1, since that is the model the checkpoint's weights hold.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { ArgumentError, TsvisionError } from '../errors.ts';
 import type { Module } from '../nn/module.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { defaultGenerator, type Generator } from '../tensor/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { cast, mul } from '../tensor/index.ts';
-import type { DataLoader } from '../data/loader.ts';
-import { formatDuration } from '../io/progress.ts';
+import type { Batch, DataLoader } from '../data/loader.ts';
 import { clipGradNorm_ } from './clip.ts';
 import { crossEntropy, distillationLoss, type DistillationType } from './losses.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import type { LRScheduler } from './scheduler.ts';
-import { ConfusionMatrix, RunningAverage, targetRanks } from './metrics.ts';
-import { bestCheckpoint, loadCheckpoint, loadModelWeights, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
-import { PALETTE, plotCurves } from './plot.ts';
+import { bestCheckpoint, loadCheckpoint, loadModelWeights, type CheckpointContents, type CheckpointState } from './checkpoint.ts';
 import type { ModelEma } from './ema.ts';
+import { evaluate, firstLogits, type EvalResult, type TrainableModel } from './evaluate.ts';
+import type { EpochRecord, ResumeInfo, StepInfo, TrainCallback, TrainerView } from './callbacks/types.ts';
+import { CheckpointSaver } from './callbacks/checkpoint.ts';
+import { EmaUpdater } from './callbacks/ema.ts';
+import { InterruptGuard } from './callbacks/interrupt.ts';
+import { MetricsWriter } from './callbacks/metrics.ts';
+import { ProgressLogger } from './callbacks/progress.ts';
 
 /** The loss (or a gradient) became NaN or infinite and the trainer was told to stop. */
 export class NonFiniteError extends TsvisionError {
@@ -48,52 +51,12 @@ export class NonFiniteError extends TsvisionError {
   }
 }
 
-/** A model the trainer can run: forward gives logits [N, C], or a (cls, dist) pair for DeiT students. */
-export interface TrainableModel extends Module {
-  forward(x: Tensor): Tensor | readonly [Tensor, Tensor];
-}
-
 /** A teacher for distillation (DeiT): its logits drive the distillation term. */
 export interface TeacherOptions {
   model: Module & { forward(x: Tensor): Tensor };
   type: Exclude<DistillationType, 'none'>;
   alpha?: number;
   tau?: number;
-}
-
-/** What the trainer reports after each applied optimizer update (skipped ones are not reported). */
-export interface StepInfo {
-  epoch: number;
-  step: number;
-  loss: number;
-  lr: number;
-}
-
-/** One epoch's record, as written to metrics.jsonl / metrics.csv. */
-export interface EpochRecord {
-  epoch: number;
-  step: number;
-  trainLoss: number;
-  lr: number;
-  evalLoss: number | null;
-  top1: number | null;
-  top5: number | null;
-  imagesPerSecond: number;
-  seconds: number;
-  skippedSteps: number;
-  /** With an EMA that holds a module and an eval loader: the EMA weights' evaluation. */
-  emaEvalLoss?: number;
-  emaTop1?: number;
-  emaTop5?: number;
-}
-
-/** Evaluation results. */
-export interface EvalResult {
-  loss: number;
-  top1: number;
-  top5: number;
-  count: number;
-  confusion: ConfusionMatrix;
 }
 
 export interface TrainerOptions {
@@ -120,7 +83,7 @@ export interface TrainerOptions {
   /** Label smoothing for class-index targets (soft targets from Mixup carry their own). */
   smoothing?: number;
   teacher?: TeacherOptions | null;
-  /** An EMA of the weights, built on the model before the Trainer (which may cast the model to bf16); see the module comment. */
+  /** An EMA of the weights, built on the model before the Trainer (which may cast the model to bf16); see callbacks/ema.ts. */
   modelEma?: ModelEma | null;
   /** On a NaN/Inf loss or gradient: throw NonFiniteError (default) or skip the update. */
   onNonFinite?: 'stop' | 'skip';
@@ -149,6 +112,8 @@ export interface TrainerOptions {
    * training, so a linear probe neither updates the backbone's norm statistics nor drops paths in it.
    */
   frozenEval?: boolean;
+  /** More callbacks, called after the standard ones. */
+  callbacks?: readonly TrainCallback[];
 }
 
 /** The outcome of fit(). */
@@ -156,8 +121,18 @@ export interface FitResult {
   history: EpochRecord[];
   /** Every update's loss (the mean over its micro-batches), in order, including those before a resume. */
   stepLosses: number[];
+  /** A stop was requested (Ctrl-C, or a callback's requestStop). */
   interrupted: boolean;
   lastCheckpoint: string | null;
+}
+
+/** Where a micro-batch sits in its update. */
+export interface MicroBatch {
+  epoch: number;
+  /** Micro-batches in this update (each loss is scaled by its inverse). */
+  groupSize: number;
+  /** This micro-batch completes the update: step the optimizer after it. */
+  closesUpdate: boolean;
 }
 
 interface Counters {
@@ -171,20 +146,18 @@ interface Counters {
   epochLossCount: number;
 }
 
-const CSV_COLUMNS: (keyof EpochRecord)[] = ['epoch', 'step', 'trainLoss', 'lr', 'evalLoss', 'top1', 'top5', 'imagesPerSecond', 'seconds', 'skippedSteps'];
-const EMA_CSV_COLUMNS: (keyof EpochRecord)[] = ['emaEvalLoss', 'emaTop1', 'emaTop5'];
-
-function firstLogits(out: Tensor | readonly [Tensor, Tensor]): Tensor {
-  return out instanceof Tensor ? out : out[0];
-}
-
 /** Trains a classifier; see the module comment for the guarantees. */
-export class Trainer {
+export class Trainer implements TrainerView {
   readonly options: TrainerOptions;
+  readonly log: (line: string) => void;
   private readonly accumSteps: number;
-  private readonly log: (line: string) => void;
+  private readonly callbacks: TrainCallback[];
+  private readonly saver: CheckpointSaver | null;
   private counters: Counters = { step: 0, skipped: 0, bestMetric: null, stepLosses: [], history: [], epochLossSum: 0, epochLossCount: 0 };
-  private interruptRequested = false;
+  /** The update being accumulated: its loss so far, or the non-finite loss that spoils it. */
+  private pending: { loss: number; badLoss: number | null } = { loss: 0, badLoss: null };
+  private stopRequested = false;
+  private resumedFrom: ResumeInfo | null = null;
 
   constructor(options: TrainerOptions) {
     const accum = options.accumSteps ?? 1;
@@ -195,7 +168,44 @@ export class Trainer {
     this.options = options;
     this.accumSteps = accum;
     this.log = options.log ?? ((line) => console.error(line));
+    this.saver = options.outputDir ? new CheckpointSaver({ dir: options.outputDir, every: options.checkpointEvery, keep: options.keepCheckpoints }) : null;
+    this.callbacks = this.standardCallbacks().concat(options.callbacks ?? []);
     if (options.amp === 'bf16') options.model.to('bfloat16');
+  }
+
+  // Per update they run in this order: EMA, onStep, progress, Ctrl-C, periodic checkpoint; per
+  // epoch the metrics files come before the checkpoint.
+  private standardCallbacks(): TrainCallback[] {
+    const o = this.options;
+    const list: TrainCallback[] = [];
+    if (o.modelEma) list.push(new EmaUpdater({ ema: o.modelEma, model: o.model, evalLoader: o.evalLoader ?? null, numClasses: o.numClasses }));
+    const onStep = o.onStep;
+    if (onStep) list.push({ onStepEnd: (_, { epoch, step, loss, lr }) => onStep({ epoch, step, loss, lr }) });
+    if (o.progressStream) list.push(new ProgressLogger({ stream: o.progressStream, epochs: o.epochs, every: o.progressEvery }));
+    if (o.handleSigint ?? true) list.push(new InterruptGuard());
+    list.push(new MetricsWriter({ dir: o.outputDir ?? null, epochs: o.epochs }));
+    if (this.saver) list.push(this.saver);
+    return list;
+  }
+
+  /** Optimizer updates done. */
+  get step(): number {
+    return this.counters.step;
+  }
+
+  /** Records of the finished epochs. */
+  get history(): readonly EpochRecord[] {
+    return this.counters.history;
+  }
+
+  /** Where resume() continued from, and the newer checkpoints it could not read. */
+  get resumed(): ResumeInfo | null {
+    return this.resumedFrom;
+  }
+
+  /** Ends fit() after the current update; mid-epoch a checkpoint is taken first. */
+  requestStop(): void {
+    this.stopRequested = true;
   }
 
   /** Training mode for the model, with frozen submodules in eval mode when frozenEval is set. */
@@ -217,10 +227,14 @@ export class Trainer {
     return { default: defaultGenerator, ...this.options.generators };
   }
 
-  /** Restores everything from a checkpoint (a checkpoint directory or an output directory), before fit(). */
+  /**
+   * Restores everything from a checkpoint (a checkpoint directory, or the newest readable one under
+   * an output directory, logging the newer ones it skipped and why), before fit().
+   */
   resume(path: string): CheckpointState {
     const ckpt = loadCheckpoint(path);
     const { state } = ckpt;
+    for (const s of ckpt.skipped) this.log(`resume: skipped ${s.path}, which cannot be read: ${s.reason}`);
     if (this.options.modelName && state.model && state.model !== this.options.modelName) {
       throw new ArgumentError(`Trainer.resume: checkpoint ${ckpt.path} is for model '${state.model}', not '${this.options.modelName}'`);
     }
@@ -243,37 +257,32 @@ export class Trainer {
       epochLossSum: extra.epochLossSum ?? 0,
       epochLossCount: extra.epochLossCount ?? 0,
     };
+    this.resumedFrom = { path: ckpt.path, skipped: ckpt.skipped };
     this.log(`resumed from ${ckpt.path} (epoch ${state.epoch}, step ${state.step})`);
     return state;
   }
 
-  private save(): string | null {
-    const dir = this.options.outputDir;
-    if (!dir) return null;
+  /** Everything a checkpoint of the present state holds: weights, optimizer, EMA, schedule, loader, generators, counters. */
+  checkpointContents(): CheckpointContents {
     const c = this.counters;
     const rng = Object.fromEntries(Object.entries(this.generators()).map(([k, g]) => [k, g.getState()]));
     const loader = this.options.trainLoader.stateDict();
-    const path = saveCheckpoint(
-      dir,
-      {
-        model: this.options.model.stateDict(),
-        optimizer: this.options.optimizer.stateDict(),
-        ema: this.options.modelEma?.stateDict() ?? null,
-        state: {
-          model: this.options.modelName ?? '',
-          epoch: loader.epoch,
-          step: c.step,
-          bestMetric: c.bestMetric,
-          scheduler: this.options.scheduler?.stateDict() ?? null,
-          loader,
-          rng,
-          args: this.options.args ?? {},
-          extra: { skipped: c.skipped, stepLosses: c.stepLosses, history: c.history, epochLossSum: c.epochLossSum, epochLossCount: c.epochLossCount },
-        },
+    return {
+      model: this.options.model.stateDict(),
+      optimizer: this.options.optimizer.stateDict(),
+      ema: this.options.modelEma?.stateDict() ?? null,
+      state: {
+        model: this.options.modelName ?? '',
+        epoch: loader.epoch,
+        step: c.step,
+        bestMetric: c.bestMetric,
+        scheduler: this.options.scheduler?.stateDict() ?? null,
+        loader,
+        rng,
+        args: this.options.args ?? {},
+        extra: { skipped: c.skipped, stepLosses: c.stepLosses, history: c.history, epochLossSum: c.epochLossSum, epochLossCount: c.epochLossCount },
       },
-      { keep: this.options.keepCheckpoints ?? 1 },
-    );
-    return path;
+    };
   }
 
   private lossOf(out: Tensor | readonly [Tensor, Tensor], images: Tensor, labels: Tensor): Tensor {
@@ -291,8 +300,7 @@ export class Trainer {
   }
 
   private nonFinite(what: string, value: number, epoch: number): void {
-    const { optimizer } = this.options;
-    optimizer.zeroGrad();
+    this.options.optimizer.zeroGrad();
     const step = this.counters.step + 1;
     if ((this.options.onNonFinite ?? 'stop') === 'stop') {
       throw new NonFiniteError(`training stopped at update ${step} (epoch ${epoch + 1}): the ${what} is ${value}; the last checkpoint is kept. Lower the learning rate, enable --clip-grad, or pass onNonFinite 'skip' to skip such updates`, step);
@@ -301,168 +309,140 @@ export class Trainer {
     this.log(`update ${step}: the ${what} is ${value}; skipped (${this.counters.skipped} skipped so far)`);
   }
 
-  /** Evaluates the model on a loader: mean loss, top-1/top-5 accuracy and a confusion matrix. */
-  evaluate(loader: DataLoader): Promise<EvalResult> {
-    return evaluate(this.options.model, loader, this.options.numClasses, this.inputDtype);
-  }
-
-  private progress(epoch: number, position: number, total: number | undefined, loss: number, lr: number, images: number, started: number): void {
-    const stream = this.options.progressStream;
-    if (!stream) return;
-    const elapsed = (performance.now() - started) / 1000;
-    const rate = elapsed > 0 ? images / elapsed : 0;
-    const eta = total && position > 0 ? formatDuration((elapsed / position) * (total - position)) : '?';
-    const head = `epoch ${epoch + 1}/${this.options.epochs}`;
-    const tail = `${position}/${total ?? '?'} loss ${loss.toFixed(4)} lr ${lr.toExponential(2)} ${rate.toFixed(1)} img/s ETA ${eta}`;
-    if (stream.isTTY) {
-      const width = 24;
-      const filled = total ? Math.round((width * position) / total) : 0;
-      stream.write(`\r${head} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${tail}\x1b[K`);
-      if (total && position >= total) stream.write('\n');
-    } else if (position % (this.options.progressEvery ?? 50) === 0 || (total && position >= total)) {
-      stream.write(`${head} ${tail}\n`);
+  /**
+   * Runs one micro-batch: forward, loss, backward into the accumulated gradients; when it closes
+   * its update, clips, checks and applies it. Returns the applied update, or null (accumulating,
+   * or a non-finite update skipped; with onNonFinite 'stop' that throws NonFiniteError instead).
+   */
+  trainStep(batch: Batch, micro: MicroBatch): StepInfo | null {
+    const o = this.options;
+    const out = o.model.forward(cast(batch.images, this.inputDtype));
+    const loss = this.lossOf(out, batch.images, batch.labels);
+    const value = loss.item();
+    const pending = this.pending;
+    if (!Number.isFinite(value)) {
+      if ((o.onNonFinite ?? 'stop') === 'stop') this.nonFinite('loss', value, micro.epoch);
+      pending.badLoss = value;
+    } else if (pending.badLoss === null) {
+      (micro.groupSize > 1 ? mul(loss, 1 / micro.groupSize) : loss).backward();
+      pending.loss += value / micro.groupSize;
     }
+    if (!micro.closesUpdate) return null;
+    const { loss: updateLoss, badLoss } = pending;
+    this.pending = { loss: 0, badLoss: null };
+    if (badLoss !== null) {
+      this.nonFinite('loss', badLoss, micro.epoch);
+      return null;
+    }
+    return this.applyUpdate(micro.epoch, updateLoss);
   }
 
-  private async writeLogs(): Promise<void> {
-    const dir = this.options.outputDir;
-    if (!dir) return;
-    const h = this.counters.history;
-    writeFileSync(join(dir, 'metrics.jsonl'), h.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const columns = h.some((r) => r.emaTop1 !== undefined) ? [...CSV_COLUMNS, ...EMA_CSV_COLUMNS] : CSV_COLUMNS;
-    writeFileSync(join(dir, 'metrics.csv'), [columns.join(','), ...h.map((r) => columns.map((k) => r[k] ?? '').join(','))].join('\n') + '\n');
-    const nums = (k: keyof EpochRecord) => h.map((r) => (typeof r[k] === 'number' ? (r[k] as number) : NaN));
-    await plotCurves(join(dir, 'curves.png'), [
-      { title: 'loss', series: [{ name: 'train', values: nums('trainLoss'), color: PALETTE[0] }, { name: 'eval', values: nums('evalLoss'), color: PALETTE[1] }] },
-      { title: 'accuracy', series: [{ name: 'top1', values: nums('top1'), color: PALETTE[2] }, { name: 'top5', values: nums('top5'), color: PALETTE[3] }] },
-    ]);
+  private applyUpdate(epoch: number, updateLoss: number): StepInfo | null {
+    const { optimizer, clipGrad, scheduler } = this.options;
+    const norm = clipGrad != null ? clipGradNorm_(optimizer.paramGroups.flatMap((g) => g.params), clipGrad) : null;
+    const finite = norm === null ? this.gradientsFinite() : Number.isFinite(norm);
+    if (!finite) {
+      this.nonFinite('gradient norm', norm ?? NaN, epoch);
+      return null;
+    }
+    optimizer.step();
+    optimizer.zeroGrad();
+    const c = this.counters;
+    c.step++;
+    scheduler?.stepUpdate(c.step);
+    c.stepLosses.push(updateLoss);
+    c.epochLossSum += updateLoss;
+    c.epochLossCount++;
+    return { epoch, step: c.step, loss: updateLoss, lr: optimizer.paramGroups[0].lr };
+  }
+
+  /**
+   * Closes an epoch: the per-epoch schedule step, the evaluations (the model's and the callbacks'),
+   * the record in the history, the best top-1, then the callbacks' onEpochEnd (files, checkpoint).
+   */
+  async endEpoch(epoch: number, images: number, started: number): Promise<EpochRecord> {
+    const o = this.options;
+    const c = this.counters;
+    o.scheduler?.step(epoch + 1);
+    const seconds = (performance.now() - started) / 1000;
+    const evalResult = o.evalLoader ? await this.evaluate(o.evalLoader) : null;
+    const extra: Partial<EpochRecord> = {};
+    for (const cb of this.callbacks) if (cb.onEvaluate) Object.assign(extra, await cb.onEvaluate(this));
+    this.setTrainMode();
+    const record: EpochRecord = {
+      epoch: epoch + 1,
+      step: c.step,
+      trainLoss: c.epochLossCount ? c.epochLossSum / c.epochLossCount : NaN,
+      lr: o.optimizer.paramGroups[0].lr,
+      evalLoss: evalResult?.loss ?? null,
+      top1: evalResult?.top1 ?? null,
+      top5: evalResult?.top5 ?? null,
+      imagesPerSecond: seconds > 0 ? images / seconds : 0,
+      seconds,
+      skippedSteps: c.skipped,
+      ...extra,
+    };
+    c.history.push(record);
+    c.epochLossSum = 0;
+    c.epochLossCount = 0;
+    const metric = record.top1;
+    const improved = metric !== null && (c.bestMetric === null || metric > c.bestMetric);
+    if (improved) c.bestMetric = metric;
+    for (const cb of this.callbacks) await cb.onEpochEnd?.(this, { record, improved });
+    return record;
+  }
+
+  /** Runs the rest of the loader's epoch; false when the run stopped before its end. */
+  private async runEpoch(stopAt: number): Promise<boolean> {
+    const { trainLoader } = this.options;
+    const c = this.counters;
+    const epoch = trainLoader.stateDict().epoch;
+    const started = performance.now();
+    let images = 0;
+    this.pending = { loss: 0, badLoss: null };
+    for await (const batch of trainLoader) {
+      // Read per batch: a loader over a PipelineSpec learns its length at its first batch.
+      const total = trainLoader.length;
+      const position = trainLoader.stateDict().position;
+      const lastOfEpoch = total !== undefined && position >= total;
+      // An update spans accumSteps micro-batches, aligned to the epoch start (fewer at its end).
+      const groupStart = Math.floor((position - 1) / this.accumSteps) * this.accumSteps;
+      const groupSize = total === undefined ? this.accumSteps : Math.min(this.accumSteps, total - groupStart);
+      images += batch.images.shape[0];
+      const info = this.trainStep(batch, { epoch, groupSize, closesUpdate: position - groupStart >= groupSize || lastOfEpoch });
+      if (!info) continue;
+      const stepEnd = { ...info, position, total, lastOfEpoch, epochLoss: c.epochLossSum / c.epochLossCount, images, epochStarted: started };
+      for (const cb of this.callbacks) await cb.onStepEnd?.(this, stepEnd);
+      if ((this.stopRequested || c.step >= stopAt) && !lastOfEpoch) {
+        for (const cb of this.callbacks) await cb.onStop?.(this);
+        return false;
+      }
+    }
+    await this.endEpoch(epoch, images, started);
+    return true;
   }
 
   /** Trains to the configured number of epochs (continuing after resume()), evaluating and checkpointing each epoch. */
   async fit(): Promise<FitResult> {
     const o = this.options;
-    const { model, optimizer, trainLoader } = o;
     if (o.outputDir) mkdirSync(o.outputDir, { recursive: true });
-    const onSigint = () => {
-      if (this.interruptRequested) process.exit(130);
-      this.interruptRequested = true;
-      this.log('interrupt: saving a checkpoint after the current update (press Ctrl-C again to quit at once)');
-    };
-    const handleSigint = o.handleSigint ?? true;
-    if (handleSigint) process.on('SIGINT', onSigint);
-    let lastCheckpoint: string | null = null;
-    const params = optimizer.paramGroups.flatMap((g) => g.params);
     const stopAt = o.maxSteps ?? Infinity;
     try {
+      for (const cb of this.callbacks) await cb.onFitStart?.(this);
       this.setTrainMode();
-      optimizer.zeroGrad();
-      const c = this.counters;
-      while (trainLoader.stateDict().epoch < o.epochs && c.step < stopAt) {
-        const epoch = trainLoader.stateDict().epoch;
-        const started = performance.now();
-        let images = 0;
-        let updateLoss = 0;
-        let badLoss: number | null = null;
-        let stopped = false;
-        for await (const batch of trainLoader) {
-          // Read per batch: a loader over a PipelineSpec learns its length at its first batch.
-          const total = trainLoader.length;
-          const position = trainLoader.stateDict().position;
-          const lastOfEpoch = total !== undefined && position >= total;
-          // An update spans accumSteps micro-batches, aligned to the epoch start (fewer at its end).
-          const groupStart = Math.floor((position - 1) / this.accumSteps) * this.accumSteps;
-          const groupSize = total === undefined ? this.accumSteps : Math.min(this.accumSteps, total - groupStart);
-          const out = model.forward(cast(batch.images, this.inputDtype));
-          const loss = this.lossOf(out, batch.images, batch.labels);
-          const value = loss.item();
-          images += batch.images.shape[0];
-          if (!Number.isFinite(value)) {
-            if ((o.onNonFinite ?? 'stop') === 'stop') this.nonFinite('loss', value, epoch);
-            badLoss = value;
-          } else if (badLoss === null) {
-            (groupSize > 1 ? mul(loss, 1 / groupSize) : loss).backward();
-            updateLoss += value / groupSize;
-          }
-          if (position - groupStart < groupSize && !lastOfEpoch) continue;
-          if (badLoss !== null) {
-            this.nonFinite('loss', badLoss, epoch);
-            badLoss = null;
-            updateLoss = 0;
-            continue;
-          }
-          const norm = o.clipGrad != null ? clipGradNorm_(params, o.clipGrad) : null;
-          const finite = norm === null ? this.gradientsFinite() : Number.isFinite(norm);
-          if (!finite) {
-            this.nonFinite('gradient norm', norm ?? NaN, epoch);
-            updateLoss = 0;
-            continue;
-          }
-          optimizer.step();
-          optimizer.zeroGrad();
-          c.step++;
-          o.modelEma?.update(model, c.step);
-          o.scheduler?.stepUpdate(c.step);
-          c.stepLosses.push(updateLoss);
-          c.epochLossSum += updateLoss;
-          c.epochLossCount++;
-          const lr = optimizer.paramGroups[0].lr;
-          o.onStep?.({ epoch, step: c.step, loss: updateLoss, lr });
-          this.progress(epoch, position, total, c.epochLossSum / c.epochLossCount, lr, images, started);
-          updateLoss = 0;
-          // Batches built on this thread resolve as microtasks only: yield to the event loop so a
-          // pending SIGINT handler runs before the next update.
-          if (handleSigint) await new Promise((resolve) => setImmediate(resolve));
-          const periodic = o.checkpointEvery != null && c.step % o.checkpointEvery === 0 && !lastOfEpoch;
-          if (periodic) lastCheckpoint = this.save() ?? lastCheckpoint;
-          if (this.interruptRequested || c.step >= stopAt) {
-            if (!lastOfEpoch) {
-              if (!periodic) lastCheckpoint = this.save() ?? lastCheckpoint;
-              stopped = true;
-              break;
-            }
-          }
-        }
-        if (stopped) break;
-        o.scheduler?.step(epoch + 1);
-        const seconds = (performance.now() - started) / 1000;
-        const evalResult = o.evalLoader ? await this.evaluate(o.evalLoader) : null;
-        const emaModule = o.modelEma?.module as TrainableModel | null | undefined;
-        const emaResult = o.evalLoader && emaModule ? await evaluate(emaModule, o.evalLoader, o.numClasses, emaModule.parameters()[0]?.dtype === 'bfloat16' ? 'bfloat16' : 'float32') : null;
-        this.setTrainMode();
-        const record: EpochRecord = {
-          epoch: epoch + 1,
-          step: c.step,
-          trainLoss: c.epochLossCount ? c.epochLossSum / c.epochLossCount : NaN,
-          lr: optimizer.paramGroups[0].lr,
-          evalLoss: evalResult?.loss ?? null,
-          top1: evalResult?.top1 ?? null,
-          top5: evalResult?.top5 ?? null,
-          imagesPerSecond: seconds > 0 ? images / seconds : 0,
-          seconds,
-          skippedSteps: c.skipped,
-          ...(emaResult ? { emaEvalLoss: emaResult.loss, emaTop1: emaResult.top1, emaTop5: emaResult.top5 } : {}),
-        };
-        c.history.push(record);
-        c.epochLossSum = 0;
-        c.epochLossCount = 0;
-        const metric = evalResult?.top1 ?? null;
-        const improved = metric !== null && (c.bestMetric === null || metric > c.bestMetric);
-        if (improved) c.bestMetric = metric;
-        lastCheckpoint = this.save() ?? lastCheckpoint;
-        if (improved && lastCheckpoint && o.outputDir) markBest(o.outputDir, lastCheckpoint, metric);
-        await this.writeLogs();
-        this.log(
-          `epoch ${record.epoch}/${o.epochs}: train loss ${record.trainLoss.toFixed(4)}` +
-            (evalResult ? `, eval loss ${evalResult.loss.toFixed(4)}, top-1 ${(evalResult.top1 * 100).toFixed(2)}%, top-5 ${(evalResult.top5 * 100).toFixed(2)}%` : '') +
-            (emaResult ? `, EMA top-1 ${(emaResult.top1 * 100).toFixed(2)}%` : '') +
-            `, ${record.imagesPerSecond.toFixed(1)} img/s, ${formatDuration(seconds)}`,
-        );
-        if (this.interruptRequested) break;
+      o.optimizer.zeroGrad();
+      while (o.trainLoader.stateDict().epoch < o.epochs && this.counters.step < stopAt) {
+        if (!(await this.runEpoch(stopAt)) || this.stopRequested) break;
       }
     } finally {
-      if (handleSigint) process.off('SIGINT', onSigint);
+      for (const cb of this.callbacks) await cb.onFitEnd?.(this);
     }
-    return { history: this.counters.history, stepLosses: this.counters.stepLosses, interrupted: this.interruptRequested, lastCheckpoint };
+    return { history: this.counters.history, stepLosses: this.counters.stepLosses, interrupted: this.stopRequested, lastCheckpoint: this.saver?.lastCheckpoint ?? null };
+  }
+
+  /** Evaluates the model on a loader: mean loss, top-1/top-5 accuracy and a confusion matrix. */
+  evaluate(loader: DataLoader): Promise<EvalResult> {
+    return evaluate(this.options.model, loader, this.options.numClasses, this.inputDtype);
   }
 
   /** The best eval top-1 so far and where it was saved. */
@@ -470,32 +450,4 @@ export class Trainer {
     const dir = this.options.outputDir;
     return { metric: this.counters.bestMetric, path: dir ? (bestCheckpoint(dir)?.path ?? null) : null };
   }
-}
-
-/** Evaluates a classifier on a loader (in eval mode, restoring train mode after): mean loss, top-1/top-5 accuracy and a confusion matrix. */
-export async function evaluate(model: TrainableModel, loader: DataLoader, numClasses: number, inputDtype: 'float32' | 'bfloat16' = 'float32'): Promise<EvalResult> {
-  const wasTraining = model.training;
-  model.eval();
-  const loss = new RunningAverage();
-  const confusion = new ConfusionMatrix(numClasses);
-  let hit1 = 0;
-  let hit5 = 0;
-  let count = 0;
-  try {
-    for await (const batch of loader) {
-      noGrad(() => {
-        const logits = cast(firstLogits(model.forward(cast(batch.images, inputDtype))), 'float32');
-        const n = batch.labels.shape[0];
-        loss.update(crossEntropy(logits, batch.labels).item(), n);
-        const ranks = targetRanks(logits, batch.labels);
-        hit1 += ranks.filter((r) => r < 1).length;
-        hit5 += ranks.filter((r) => r < 5).length;
-        count += n;
-        confusion.update(logits, batch.labels);
-      });
-    }
-  } finally {
-    model.train(wasTraining);
-  }
-  return { loss: loss.average, top1: count ? hit1 / count : 0, top5: count ? hit5 / count : 0, count, confusion };
 }

@@ -1,11 +1,11 @@
 /**
  * `tsvision train` and `tsvision eval` end to end on resnet18 with 16-pixel shapes (a couple of
  * updates each), and the task glue: resume, fine-tuning with a replaced head, linear probe,
- * few-shot subsets, data-spec errors and corrupt images in a folder dataset.
+ * few-shot subsets, data-spec errors, corrupt images in a folder dataset and damaged checkpoints.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -71,7 +71,7 @@ test('fine-tuning replaces the head when the class count differs; linear probe t
   assert.deepEqual(after.get('fc.weight')!.shape, [3, 512]);
   const ev = await runEvaluation({ model: 'resnet18', weights: ft, data: 'shapes:classes=3,size=16,train=24,val=8' });
   assert.equal(ev.count, 8);
-  await assert.rejects(runEvaluation({ model: 'resnet18', weights: ft, data: DATA }), /does not fit the model.*fc\.weight \[3,512\] vs model \[2,512\]/);
+  await assert.rejects(runEvaluation({ model: 'resnet18', weights: ft, data: DATA }), /eval: .*model\.safetensors has a 3-class head, but .* has 2 classes/);
   rmSync(out, { recursive: true });
 });
 
@@ -225,4 +225,41 @@ test('--opt picks each optimizer (timm names); every one updates the weights', a
     assert.equal(JSON.parse(readFileSync(path.join(listCheckpoints(out).at(-1)!.path, 'state.json'), 'utf8')).args.opt, opt, 'recorded in the checkpoint');
   }
   rmSync(root, { recursive: true });
+});
+
+test('--resume past damaged checkpoints: skips a truncated newest one naming it, survives a corrupt best.json, and stops with a typed error when none can be read', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'tsv-damaged-'));
+  const cut = (file: string) => truncateSync(file, Math.floor(statSync(file).size / 2));
+  const args = ['train', '--model', 'resnet18', '--data', DATA, '--output', out, '--batch-size', '16', '--warmup-epochs', '0', '--epochs', '2'];
+  assert.equal(cli(...args, '--max-steps', '3').code, 0);
+  assert.deepEqual(listCheckpoints(out).map((c) => c.step), [2, 3], 'the epoch-1 checkpoint is the best one, so it stays');
+  cut(path.join(out, 'checkpoint-3', 'model.safetensors'));
+  cut(path.join(out, 'best.json'));
+  const r = cli(...args, '--resume');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resume: skipped .*checkpoint-3, which cannot be read: .*checkpoint-3\/model\.safetensors: /);
+  assert.match(r.stderr, /resumed from .*checkpoint-2 \(epoch 1, step 2\)/);
+  assert.match(r.stderr, /kept the unreadable checkpoint-3 as .*checkpoint-3\.unreadable/);
+  assert.match(r.stderr, /saved .*checkpoint-4, but kept every older checkpoint: .*best\.json is not valid JSON/);
+  assert.match(r.stdout, /^done: 4 updates/);
+  assert.equal(metrics(out).length, 2, "the epoch's metrics are written");
+  assert.ok(existsSync(path.join(out, 'checkpoint-3.unreadable', 'optimizer.safetensors')), 'the damaged checkpoint is kept');
+  const steps = listCheckpoints(out).map((c) => c.step);
+  assert.deepEqual(steps, [2, 4]);
+  for (const s of steps) cut(path.join(out, `checkpoint-${s}`, 'state.json'));
+  const none = cli(...args, '--resume');
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(none.stderr, /CheckpointError \(E_CHECKPOINT\): loadCheckpoint: no checkpoint under .* can be read: checkpoint-4: .*checkpoint-4\/state\.json is not valid JSON.*; checkpoint-2: /);
+  assert.doesNotMatch(none.stderr, /SyntaxError|\n\s+at /, 'no stack trace');
+  assert.doesNotMatch(none.stderr, /^training /m, 'it did not start over');
+  assert.deepEqual(listCheckpoints(out).map((c) => c.step), [2, 4], 'nothing deleted');
+  rmSync(out, { recursive: true });
+});
+
+test('--resume into an output directory without checkpoints says it starts from step 0', async () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'tsv-fresh-'));
+  const lines: string[] = [];
+  await runTraining({ model: 'resnet18', data: DATA, output: out, resume: true, maxSteps: 0, log: (l) => lines.push(l), progressStream: null });
+  assert.ok(lines.some((l) => l === `--resume: no checkpoint in ${out} yet; training from step 0`), lines.join('\n'));
+  rmSync(out, { recursive: true });
 });

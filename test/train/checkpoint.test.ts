@@ -1,10 +1,10 @@
 /**
  * Checkpoints: complete-or-absent saves (a directory without state.json is ignored, stale temp
- * directories are cleaned), pruning after the new save, best.json, validation on load; and the
- * classification metrics the trainer logs.
+ * directories are cleaned), pruning after the new save, best.json, validation on load, damaged
+ * files (skipped or named, never a raw SyntaxError); and the classification metrics the trainer logs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -92,7 +92,7 @@ test('loading into a different architecture fails with the first mismatched keys
   const ckpt = loadCheckpoint(dir);
   assert.throws(
     () => loadModelWeights(new Sequential(new Linear(3, 4)), ckpt.model, ckpt.path),
-    (e: unknown) => e instanceof CheckpointError && /0\.weight \[2,3\] vs model \[4,3\]/.test(e.message) && /checkpoint-1/.test(e.message),
+    (e: unknown) => e instanceof CheckpointError && /0\.weight \[2, 3\] vs model \[4, 3\]/.test(e.message) && /checkpoint-1/.test(e.message),
   );
   assert.throws(() => loadModelWeights(new Sequential(new Linear(3, 2), new Linear(2, 2)), ckpt.model, ckpt.path), (e: unknown) => e instanceof CheckpointError && /missing 1\.weight/.test(e.message));
   assert.throws(() => loadCheckpoint(tmp()), CheckpointError);
@@ -177,5 +177,53 @@ test('a failed save (unwritable place, bad tensor) is a CheckpointError, cleans 
   const file = path.join(dir, 'plain-file');
   writeFileSync(file, 'x');
   assert.throws(() => saveCheckpoint(path.join(file, 'out'), contents(3)), (e: unknown) => e instanceof CheckpointError && /ENOTDIR|EEXIST/.test(e.message));
+  rmSync(dir, { recursive: true });
+});
+
+/** Cuts a file to `keep` of its bytes, as a crash or a full disk outside our atomic writes would. */
+function truncate(file: string, keep = 0.5): void {
+  truncateSync(file, Math.floor(statSync(file).size * keep));
+}
+
+test('an unreadable newest checkpoint is skipped with its reason; a named one, or none readable, is a CheckpointError naming the file', () => {
+  const dir = tmp();
+  saveCheckpoint(dir, contents(1), { keep: 3 });
+  saveCheckpoint(dir, contents(2), { keep: 3 });
+  const third = saveCheckpoint(dir, contents(3), { keep: 3 });
+  truncate(path.join(third, 'model.safetensors'));
+  const second = path.join(dir, 'checkpoint-2');
+  truncate(path.join(second, 'state.json'));
+  const loaded = loadCheckpoint(dir);
+  assert.equal(loaded.state.step, 1);
+  assert.deepEqual(loaded.skipped.map((s) => s.path), [third, second]);
+  assert.match(loaded.skipped[0].reason, /checkpoint-3\/model\.safetensors: .*\bbyte/);
+  assert.match(loaded.skipped[1].reason, /checkpoint-2\/state\.json is not valid JSON/);
+  assert.throws(() => loadCheckpoint(third), (e: unknown) => e instanceof CheckpointError && /checkpoint-3\/model\.safetensors/.test(e.message));
+  assert.throws(() => loadCheckpoint(second), (e: unknown) => e instanceof CheckpointError && /checkpoint-2\/state\.json is not valid JSON/.test(e.message));
+  writeFileSync(path.join(dir, 'checkpoint-1', 'state.json'), '{"format": "tsvision.checkpoint/1", "step": 1}');
+  assert.throws(
+    () => loadCheckpoint(dir),
+    (e: unknown) => e instanceof CheckpointError && /no checkpoint under .* can be read: checkpoint-3: .*; checkpoint-2: .*; checkpoint-1: .*state\.json lacks a field/.test(e.message),
+  );
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [1, 2, 3], 'reading deletes nothing');
+  rmSync(dir, { recursive: true });
+});
+
+test('a corrupt best.json is a CheckpointError naming it; a save still succeeds, says why it pruned nothing, and markBest repairs it', () => {
+  const dir = tmp();
+  const first = saveCheckpoint(dir, contents(1));
+  markBest(dir, first, 0.5);
+  truncate(path.join(dir, 'best.json'));
+  assert.throws(() => bestCheckpoint(dir), (e: unknown) => e instanceof CheckpointError && /best\.json is not valid JSON/.test(e.message));
+  const warnings: string[] = [];
+  const second = saveCheckpoint(dir, contents(2), { warn: (m) => warnings.push(m) });
+  assert.equal(loadCheckpoint(second).state.step, 2, 'the checkpoint was written');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /saved .*checkpoint-2, but kept every older checkpoint: .*best\.json is not valid JSON/);
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [1, 2], 'nothing pruned while the best one is unknown');
+  markBest(dir, second, 0.7);
+  assert.deepEqual(bestCheckpoint(dir), { path: second, metric: 0.7 });
+  writeFileSync(path.join(dir, 'best.json'), '{"checkpoint": 3}');
+  assert.throws(() => bestCheckpoint(dir), (e: unknown) => e instanceof CheckpointError && /best\.json: expected \{"checkpoint"/.test(e.message));
   rmSync(dir, { recursive: true });
 });

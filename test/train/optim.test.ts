@@ -2,8 +2,8 @@
  * Optimizer parity with PyTorch 1.13 / timm (fixture from tools/reference/optim_parity.py): 20
  * steps on Linear(20,24) -> GELU -> LayerNorm(24) -> Linear(24,5) with an MSE loss. Tolerance
  * (f32): max abs error <= 1e-4 * max(1, max|ref|) on every per-step loss and final parameter.
- * Also: exact resume through a safetensors + JSON state dict, bf16 master copies, and timm's
- * parameter-group rules on resnet18.
+ * Every optimizer is made by createOptimizer. Also: exact resume through a safetensors + JSON state
+ * dict, bf16 master copies, and timm's parameter-group rules on resnet18.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,8 +15,9 @@ import { Module, Parameter, Sequential, Linear, GELU, LayerNorm } from '../../sr
 import { Tensor, zeros, tensor } from '../../src/tensor/index.ts';
 import { buildModel } from '../../src/models/index.ts';
 import {
-  SGD, Adam, AdamW, Adafactor, Lamb, paramGroupsWeightDecay, type Optimizer, type OptimizerStateDict,
+  SGD, Adam, AdamW, Adafactor, Lamb, OPTIMIZER_NAMES, createOptimizer, paramGroupsWeightDecay, type Optimizer, type OptimizerOptionsByName, type OptimizerStateDict,
 } from '../../src/train/index.ts';
+import { ArgumentError } from '../../src/errors.ts';
 import { fixturesDir } from '../helpers/opcheck.ts';
 
 const fixture = readSafetensors(path.join(fixturesDir, 'train', 'optim.safetensors'));
@@ -43,16 +44,12 @@ function lossOf(model: Module): Tensor {
   return d.mul(d).mean();
 }
 
+// The fixture's options are torch's, renamed; createOptimizer types them per name from here on.
 function makeOptimizer(kind: string, model: Module, options: Record<string, unknown>): Optimizer<any> {
+  const name = OPTIMIZER_NAMES.find((n) => n === kind);
+  assert.ok(name, `unknown optimizer ${kind}`);
   const groups = paramGroupsWeightDecay(model, (options.weightDecay as number | undefined) ?? 0);
-  switch (kind) {
-    case 'sgd': return new SGD(groups, options as { lr: number });
-    case 'adam': return new Adam(groups, options);
-    case 'adamw': return new AdamW(groups, options);
-    case 'adafactor': return new Adafactor(groups, options);
-    case 'lamb': return new Lamb(groups, options);
-    default: throw new Error(`unknown optimizer ${kind}`);
-  }
+  return createOptimizer(name, groups, options as OptimizerOptionsByName[typeof name]);
 }
 
 function trainSteps(model: Module, opt: Optimizer<any>, steps: number): number[] {
@@ -223,4 +220,22 @@ test('param groups: a model\'s noWeightDecay() names are not decayed', () => {
   const [nd, d] = paramGroupsWeightDecay(new WithTokens(), 0.1);
   assert.deepEqual(new Set(nd.names), new Set(['pos_embed', 'cls_token', 'proj.bias']));
   assert.deepEqual(d.names, ['proj.weight']);
+});
+
+test('createOptimizer: each timm name gives its optimizer with the options applied; an unknown name is an ArgumentError', () => {
+  const params = () => [new Parameter(zeros([2, 2]))];
+  const classes = { adamw: AdamW, adam: Adam, sgd: SGD, lamb: Lamb, adafactor: Adafactor };
+  for (const name of OPTIMIZER_NAMES) {
+    const opt = createOptimizer(name, params(), { lr: 0.5, weightDecay: 0.25 });
+    assert.ok(opt instanceof classes[name], name);
+    assert.equal(opt.name, name);
+    assert.deepEqual([opt.paramGroups[0].lr, opt.paramGroups[0].weightDecay], [0.5, 0.25], name);
+  }
+  assert.deepEqual([...OPTIMIZER_NAMES].sort(), Object.keys(classes).sort());
+  const sgd = createOptimizer('sgd', params(), { lr: 0.1, momentum: 0.9, nesterov: true });
+  assert.deepEqual([sgd.defaults.momentum, sgd.defaults.nesterov], [0.9, true]);
+  const adafactor = createOptimizer('adafactor', params(), { lr: 0.01 });
+  assert.equal(adafactor.defaults.relativeStep, false, 'a given lr is used as is');
+  // @ts-expect-error: 'rmsprop' is not an OptimizerName; a JS caller gets a typed error.
+  assert.throws(() => createOptimizer('rmsprop', params(), { lr: 1 }), (e: unknown) => e instanceof ArgumentError && /expected one of adamw, adam, sgd, lamb, adafactor, got 'rmsprop'/.test(e.message));
 });

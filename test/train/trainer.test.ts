@@ -1,10 +1,11 @@
 /**
  * The trainer on a tiny conv net and 16-pixel shapes (seconds in all): logs and plot, exact
  * resume (mid-epoch and across an epoch, bitwise-equal losses and weights), accumulation,
- * the non-finite guard, SIGINT, bf16 mixed precision, distillation and resume validation.
+ * the non-finite guard, SIGINT, bf16 mixed precision, distillation, resume validation, damaged
+ * checkpoints and best.json, and the callback hooks.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,8 +13,9 @@ import { DataLoader } from '../../src/data/loader.ts';
 import { shapes } from '../../src/data/datasets/index.ts';
 import { createMixup } from '../../src/data/mixup.ts';
 import { Conv2d, Dropout, Linear, Module, ReLU } from '../../src/nn/index.ts';
-import { Tensor, add, full, manualSeed, mean, mul, noGrad, sqrt } from '../../src/tensor/index.ts';
-import { AdamW, CheckpointError, ModelEma, NonFiniteError, Trainer, createScheduler, listCheckpoints, type TrainerOptions } from '../../src/train/index.ts';
+import { Tensor, add, full, manualSeed, mean, mul, noGrad, sqrt, tensor } from '../../src/tensor/index.ts';
+import { readSafetensors } from '../../src/io/safetensors.ts';
+import { AdamW, CheckpointError, ModelEma, NonFiniteError, Trainer, createScheduler, listCheckpoints, loadCheckpoint, type TrainCallback, type TrainerOptions } from '../../src/train/index.ts';
 
 class TinyNet extends Module {
   conv: Conv2d;
@@ -168,7 +170,7 @@ test('resuming into a different architecture fails before the first update', asy
   await setup({ outputDir: dir, epochs: 1, evalLoader: null }).fit();
   let steps = 0;
   const wide = setup({ width: 8, onStep: () => steps++ });
-  assert.throws(() => wide.resume(dir), (e: unknown) => e instanceof CheckpointError && /conv\.weight \[4,3,3,3\] vs model \[8,3,3,3\]/.test(e.message));
+  assert.throws(() => wide.resume(dir), (e: unknown) => e instanceof CheckpointError && /conv\.weight \[4, 3, 3, 3\] vs model \[8, 3, 3, 3\]/.test(e.message));
   assert.equal(steps, 0);
   rmSync(dir, { recursive: true });
 });
@@ -237,4 +239,75 @@ test('a NaN gradient with a finite loss is caught too (with and without clip-gra
   assert.equal(r.stepLosses.length, 2);
   assert.equal(r.history[0].skippedSteps, 2);
   assert.ok(weights(s).flat().every(Number.isFinite));
+});
+
+const cut = (file: string) => truncateSync(file, Math.floor(statSync(file).size / 2));
+
+test('resume skips an unreadable newest checkpoint saying why, continues bitwise from the older one, and keeps the damaged one aside', async () => {
+  const straight = setup();
+  const full = await straight.fit();
+  const dir = tmp();
+  await setup({ outputDir: dir, checkpointEvery: 1, keepCheckpoints: 2, maxSteps: 6 }).fit();
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [4, 5, 6]);
+  cut(path.join(dir, 'checkpoint-6', 'model.safetensors'));
+  const lines: string[] = [];
+  const resumed = setup({ outputDir: dir, checkpointEvery: 1, keepCheckpoints: 2, log: (l) => lines.push(l) });
+  resumed.resume(dir);
+  const rest = await resumed.fit();
+  assert.deepEqual(rest.stepLosses, full.stepLosses);
+  assert.deepEqual(weights(resumed), weights(straight));
+  const text = lines.join('\n');
+  assert.match(text, /resume: skipped .*checkpoint-6, which cannot be read: .*checkpoint-6\/model\.safetensors: /);
+  assert.match(text, /resumed from .*checkpoint-5 \(epoch 1, step 5\)/);
+  assert.match(text, /kept the unreadable checkpoint-6 as .*checkpoint-6\.unreadable\b/);
+  const aside = path.join(dir, 'checkpoint-6.unreadable');
+  assert.ok(readSafetensors(path.join(aside, 'optimizer.safetensors')).tensors.size > 0, 'its optimizer state is still there');
+  assert.equal(loadCheckpoint(path.join(dir, 'checkpoint-8')).state.step, 8);
+  rmSync(dir, { recursive: true });
+});
+
+test('a corrupt best.json costs neither the epoch\'s checkpoint nor its metrics; the save says why it pruned nothing', async () => {
+  const dir = tmp();
+  await setup({ outputDir: dir, epochs: 1 }).fit();
+  cut(path.join(dir, 'best.json'));
+  const lines: string[] = [];
+  const t = setup({ outputDir: dir, log: (l) => lines.push(l) });
+  t.resume(dir);
+  const r = await t.fit();
+  assert.equal(r.lastCheckpoint, path.join(dir, 'checkpoint-8'));
+  assert.equal(loadCheckpoint(r.lastCheckpoint).state.step, 8);
+  assert.equal(readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  assert.ok(lines.some((l) => /^epoch 2\/2: train loss/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /saved .*checkpoint-8, but kept every older checkpoint: .*best\.json is not valid JSON/.test(l)), lines.join('\n'));
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [4, 8]);
+  rmSync(dir, { recursive: true });
+});
+
+test('callbacks: hooks run in order with the step\'s place in its epoch; requestStop ends the run with a checkpoint; trainStep accumulates', async () => {
+  const calls: string[] = [];
+  const dir = tmp();
+  const spy: TrainCallback = {
+    onFitStart: () => void calls.push('fitStart'),
+    onStepEnd: (trainer, s) => {
+      calls.push(`step ${s.step} at ${s.position}/${s.total}${s.lastOfEpoch ? ' last' : ''}`);
+      if (s.step === 6) trainer.requestStop();
+    },
+    onEvaluate: async () => (calls.push('evaluate'), {}),
+    onEpochEnd: (trainer, e) => void calls.push(`epochEnd ${e.record.epoch} history ${trainer.history.length}`),
+    onStop: (trainer) => void calls.push(`stop at ${trainer.step}`),
+    onFitEnd: () => void calls.push('fitEnd'),
+  };
+  const r = await setup({ outputDir: dir, callbacks: [spy] }).fit();
+  assert.deepEqual(calls, ['fitStart', 'step 1 at 1/4', 'step 2 at 2/4', 'step 3 at 3/4', 'step 4 at 4/4 last', 'evaluate', 'epochEnd 1 history 1', 'step 5 at 1/4', 'step 6 at 2/4', 'stop at 6', 'fitEnd']);
+  assert.equal(r.interrupted, true);
+  assert.equal(r.lastCheckpoint, path.join(dir, 'checkpoint-6'));
+  rmSync(dir, { recursive: true });
+
+  const t = setup({ evalLoader: null });
+  const batch = { images: full([2, 3, 16, 16], 0.5), labels: tensor([0, 1], { dtype: 'int64' }), indices: [0, 1] };
+  assert.equal(t.trainStep(batch, { epoch: 0, groupSize: 2, closesUpdate: false }), null);
+  assert.ok(t.options.model.parameters().every((p) => p.grad !== null), 'the first micro-batch left its gradients');
+  const info = t.trainStep(batch, { epoch: 0, groupSize: 2, closesUpdate: true });
+  assert.equal(info?.step, 1);
+  assert.equal(t.step, 1);
 });

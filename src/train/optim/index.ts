@@ -5,3 +5,4 @@ export * from './adam.ts';
 export * from './adafactor.ts';
 export * from './lamb.ts';
 export * from './param-groups.ts';
+export * from './create.ts';
