@@ -168,9 +168,9 @@ cd "$repo_root"
 if [ -L node_modules ]; then
   # A worktree sharing another checkout's dependencies: reinstalling would wipe those. Build only.
   log "node_modules is a link to $(readlink -f node_modules); leaving it, building the addon only"
-  npx --no-install node-gyp rebuild -j max
+  node scripts/install-native.mjs
 else
-  log "npm ci (installs dependencies and builds the native addon)"
+  log "npm ci (installs dependencies and builds the native addon unless it is up to date)"
   npm ci --no-fund --no-audit
 fi
 log "done"

@@ -1,23 +1,34 @@
 /** The tsvision command, spawned as a user runs it (bin/tsvision.js): help, version, bad usage, demo. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { cli } from './run-cli.ts';
 
-const bin = fileURLToPath(new URL('../../bin/tsvision.js', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const COMMANDS = ['classify', 'infer', 'models', 'train', 'eval', 'plot', 'demo'];
 
 test('--help prints usage listing the commands, exit 0', () => {
   const r = cli('--help');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Usage: tsvision <command>/);
-  assert.match(r.stdout, /^\s+demo\s/m);
+  for (const name of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${name}\\s`, 'm'), name);
+  assert.doesNotMatch(r.stdout, /--steps/, 'the global help lists no command options');
+});
+
+test('COMMAND --help (and help COMMAND) prints that command\'s help only, exit 0', () => {
+  const helps = new Map(COMMANDS.map((name) => [name, cli(name, '--help')]));
+  for (const [name, r] of helps) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^Usage: tsvision ${name} `), name);
+    assert.match(r.stdout, /^ {2}-h, --help +show this help$/m, name);
+    assert.doesNotMatch(r.stdout, /^Commands:/m, name);
+  }
+  assert.match(helps.get('demo')!.stdout, /^ {2}--steps <n> +SGD steps \(integer >= 1; default 100\)$/m);
+  assert.doesNotMatch(helps.get('demo')!.stdout, /--model/);
+  assert.match(helps.get('train')!.stdout, /^ {2}--opt <name> +optimizer \(adamw \| adam \| sgd \| lamb \| adafactor; default adamw\)$/m);
+  assert.match(helps.get('infer')!.stdout, /input spec/);
+  assert.equal(cli('help', 'demo').stdout, helps.get('demo')!.stdout);
 });
 
 test('--version prints the package version, exit 0', () => {
@@ -47,6 +58,7 @@ test('a bad option value and a missing command are usage errors, exit 2', () => 
   const bad = cli('demo', '--steps', 'many');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--steps expects an integer >= 1, got 'many'/);
+  assert.match(bad.stderr, /^Usage: tsvision demo \[options\]$/m);
   const none = cli();
   assert.equal(none.code, 2);
   assert.match(none.stderr, /missing command/);
@@ -63,4 +75,30 @@ test('demo trains to >= 0.9 test accuracy and reports loss and time', () => {
   assert.ok(final, `no final accuracy line in:\n${r.stdout}`);
   assert.ok(Number(final[2]) >= 0.9, `test accuracy ${final[2]} < 0.9`);
   assert.match(r.stdout, /^time: \d+\.\d+ s/m);
+});
+
+test('negative and hexadecimal numbers are refused naming the option and the value, exit 2', () => {
+  const cases = [
+    [['classify', 'x.png', '--model', 'resnet18', '--top', '-1'], "--top expects an integer >= 1, got '-1'"],
+    [['classify', 'x.png', '--model', 'resnet18', '--top', '0x10'], "--top expects an integer >= 1, got '0x10'"],
+    [['train', '--model', 'resnet18', '--data', 'shapes', '--output', 'unused', '--lr', '-1'], "--lr expects a number >= 0, got '-1'"],
+  ] as const;
+  for (const [args, message] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.ok(r.stderr.includes(`tsvision: ${message}\n`), r.stderr);
+    assert.doesNotMatch(r.stderr, /ambiguous/);
+  }
+});
+
+test('--data naming a missing path says so before anything runs, exit 2', () => {
+  const cases = [
+    [['train', '--output', 'unused'], '/missing/data', '/missing/data'],
+    [['eval', '--weights', 'unused'], 'cifar10:/missing/cifar', '/missing/cifar'],
+  ] as const;
+  for (const [args, spec, path] of cases) {
+    const r = cli(...args, '--model', 'resnet18', '--data', spec);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`--data: no such file or folder '${path}'`));
+  }
 });

@@ -1,19 +1,12 @@
 /** classify, infer and models as a user runs them (bin/tsvision.js), on a local checkpoint. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as T from '../../src/index.ts';
 import { fixturesDir } from '../helpers/opcheck.ts';
-
-const bin = fileURLToPath(new URL('../../bin/tsvision.js', import.meta.url));
-const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+import { cli } from './run-cli.ts';
 
 let dir = '';
 let weights = '';
@@ -80,4 +73,42 @@ test('classify: a missing image path and a non-image fail cleanly with exit 1; n
   const unknown = cli('classify', 'x.png', '--model', 'resnet5');
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /did you mean 'resnet50'/);
+});
+
+test('an unknown model is reported without the random-weights warning; a known one without --weights gets it', () => {
+  const image = path.join(fixturesDir, 'image', 'rgb_landscape.png');
+  const unknown = cli('classify', image, '--model', 'resnet5');
+  assert.equal(unknown.code, 1);
+  assert.doesNotMatch(unknown.stderr, /no --weights given/);
+  const random = cli('classify', image, '--model', 'resnet18', '--top', '1');
+  assert.equal(random.code, 0, random.stderr);
+  assert.match(random.stderr, /no --weights given: resnet18 has random weights/);
+});
+
+test('infer checks its --output before reading inputs or running the model', () => {
+  const input = path.join(dir, 'wrong-name.safetensors');
+  T.writeSafetensors(input, { images: T.zeros([1, 3, 8, 8]) });
+  const cases = [
+    [path.join(dir, 'no-such-folder', 'out.safetensors'), /out\.safetensors: cannot write here: the folder .*no-such-folder does not exist/],
+    [dir, /: cannot write here: the path is a folder/],
+  ] as const;
+  for (const [output, message] of cases) {
+    const r = cli('infer', '--model', 'resnet18', '--weights', weights, '--input', input, '--output', output);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /images|pixel_values/, 'the inputs were read before the output was checked');
+  }
+});
+
+test('infer merges --input files by tensor name and refuses a name given twice, naming both files', () => {
+  const a = path.join(dir, 'a.safetensors');
+  const b = path.join(dir, 'b.safetensors');
+  T.writeSafetensors(a, { pixel_values: T.zeros([1, 3, 8, 8]) });
+  T.writeSafetensors(b, { pixel_values: T.zeros([1, 3, 8, 8]) });
+  const r = cli('infer', '--model', 'resnet18', '--weights', weights, '--input', a, '--input', b, '--output', path.join(dir, 'o.safetensors'));
+  assert.equal(r.code, 1);
+  assert.ok(r.stderr.includes(`the input 'pixel_values' is in both ${a} and ${b}`), r.stderr);
+  const missing = cli('infer', '--model', 'resnet18', '--input', path.join(dir, 'nope.safetensors'), '--output', path.join(dir, 'o.safetensors'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--input: no such file '.*nope\.safetensors'/);
 });
