@@ -35,7 +35,7 @@ export async function runPairBench(args: readonly string[]): Promise<void> {
   if (!graph.ok) throw new Error(`bench pair: ${graph.reason}`);
   const ort = await import('onnxruntime-node');
   const model = T.buildModel(name).eval();
-  const shape = [batch, ...model.pretrainedCfg.inputSize];
+  const shape = [batch, ...T.imagePreprocess(model.pretrainedCfg)!.inputSize];
   const x = T.randn(shape, { generator: new T.Generator(0) });
   const options = { ...sessionOptions(T.native.getNumThreads()), extra: { session: { intra_op: { allow_spinning: '0' } } } };
   const session = await ort.InferenceSession.create(graph.file, options);

@@ -41,7 +41,7 @@ export async function runProfileBench(args: readonly string[]): Promise<void> {
   const { model: name, batch, dtype, byShape, top } = parseArgs(args);
   const model = T.buildModel(name).eval();
   if (dtype === 'bfloat16') model.to('bfloat16');
-  const cfg = model.pretrainedCfg;
+  const cfg = T.imagePreprocess(model.pretrainedCfg)!;
   const x = T.randn([batch, ...cfg.inputSize], { generator: new T.Generator(0) }).to(dtype);
   const forward = () => T.noGrad(() => model.forward(x)).dispose();
   const machine = machineInfo();

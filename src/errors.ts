@@ -86,4 +86,19 @@ export class StateDictError extends TsvisionError {
     this.unexpectedKeys = details.unexpectedKeys;
     this.mismatchedKeys = details.mismatchedKeys;
   }
+
+  /** The first few mismatched, missing and unexpected keys in one line, for errors that wrap this one. */
+  summary(limit = 3): string {
+    const first = (keys: readonly string[]) => keys.slice(0, limit).join(', ') + (keys.length > limit ? `, … (${keys.length} in all)` : '');
+    const parts: string[] = [];
+    if (this.mismatchedKeys.length) parts.push(`shape mismatch ${first(this.mismatchedKeys.map((m) => `${m.key} ${formatShape(m.checkpointShape)} vs model ${formatShape(m.modelShape)}`))}`);
+    if (this.missingKeys.length) parts.push(`missing ${first(this.missingKeys)}`);
+    if (this.unexpectedKeys.length) parts.push(`unexpected ${first(this.unexpectedKeys)}`);
+    return parts.join('; ');
+  }
+}
+
+/** A shape as messages print it: [2, 3, 224, 224]. */
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
 }

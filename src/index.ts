@@ -7,7 +7,7 @@ export * from './io/hub.ts';
 export * from './io/image.ts';
 export * from './data/transforms.ts';
 export * from './models/index.ts';
-export * from './io/pretrained.ts';
+export * from './tasks/pretrained.ts';
 export * from './data/labels.ts';
 export * from './tasks/classify.ts';
 export * from './tasks/infer.ts';

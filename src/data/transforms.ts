@@ -10,7 +10,7 @@
  * int(size·long/short); CenterCrop offsets are int(round((H − h)/2)) with Python's half-to-even
  * round, and a crop larger than the image pads it with zeros first.
  */
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../errors.ts';
 import {
   convertImage, decodeImage, premultiplyAlpha, RESAMPLE_FILTER, unpremultiplyAlpha,
   type ChannelMode, type DecodedImage, type DecodeOptions, type PilMode, type ResampleFilter,
@@ -81,15 +81,12 @@ export type ImageInput = DecodedImage | Tensor;
 /** What preprocess accepts: encoded bytes, a file path, or a decoded image. */
 export type PreprocessInput = Buffer | Uint8Array | string | ImageInput;
 
-function fmt(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
 
 /** Throws a typed error naming `op` unless img is a uint8 [H, W, C] image with every dim ≥ 1. */
 export function checkImage(op: string, img: Tensor): void {
   if (img.dtype !== 'uint8') throw new DTypeError(`${op}: expected a uint8 [H, W, C] image, got dtype ${img.dtype}`);
   if (img.ndim !== 3 || img.shape[0] < 1 || img.shape[1] < 1 || img.shape[2] < 1) {
-    throw new ShapeError(`${op}: expected a uint8 [H, W, C] image with H, W, C ≥ 1, got shape ${fmt(img.shape)}`);
+    throw new ShapeError(`${op}: expected a uint8 [H, W, C] image with H, W, C ≥ 1, got shape ${formatShape(img.shape)}`);
   }
 }
 
@@ -150,7 +147,7 @@ export function resizeKeepRatio(img: Tensor, target: readonly [number, number] |
   const ratioW = w / target[1];
   const ratio = Math.max(ratioH, ratioW) * longest + Math.min(ratioH, ratioW) * (1 - longest);
   const size = [roundHalfEven(h / ratio), roundHalfEven(w / ratio)];
-  if (size[0] < 1 || size[1] < 1) throw new ArgumentError(`resizeKeepRatio: image ${fmt(img.shape)} scales to ${fmt(size)}, which is empty`);
+  if (size[0] < 1 || size[1] < 1) throw new ArgumentError(`resizeKeepRatio: image ${formatShape(img.shape)} scales to ${formatShape(size)}, which is empty`);
   return resize(img, size, interpolation, options);
 }
 
@@ -166,7 +163,7 @@ function cropAxis(size: number, crop: number, rule: 'round' | 'floor'): { src: n
 
 /** Center crop of a [H, W, C] image (torchvision CenterCrop), zero-padding where the crop is larger. */
 export function centerCrop(img: Tensor, size: number | readonly [number, number] | readonly number[], options: CropOptions = {}): Tensor {
-  if (img.ndim !== 3) throw new ShapeError(`centerCrop: expected an [H, W, C] image, got shape ${fmt(img.shape)}`);
+  if (img.ndim !== 3) throw new ShapeError(`centerCrop: expected an [H, W, C] image, got shape ${formatShape(img.shape)}`);
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   checkSize('centerCrop', [h, w]);
   const rule = options.offset ?? 'round';
@@ -194,7 +191,7 @@ export function toTensor(img: Tensor): Tensor {
 export function normalize(x: Tensor, mean: readonly number[], std: readonly number[]): Tensor {
   const c = x.ndim >= 3 ? x.shape[x.ndim - 3] : -1;
   if (c < 0 || mean.length !== c || std.length !== c) {
-    throw new ShapeError(`normalize: expected [C, H, W] or [N, C, H, W] with C = ${mean.length} means and ${std.length} stds, got shape ${fmt(x.shape)}`);
+    throw new ShapeError(`normalize: expected [C, H, W] or [N, C, H, W] with C = ${mean.length} means and ${std.length} stds, got shape ${formatShape(x.shape)}`);
   }
   if (std.some((s) => s === 0)) throw new ArgumentError(`normalize: std must be non-zero, got [${std.join(', ')}]`);
   const column = (v: readonly number[]) => fromTypedArray(Float32Array.from(v), [c, 1, 1]);
@@ -227,7 +224,7 @@ function asDecoded(input: ImageInput): { image: Tensor; mode: ChannelMode; sourc
   if (input instanceof Tensor) {
     checkImage('evalTransform', input);
     const c = input.shape[2];
-    if (c !== 1 && c !== 3) throw new ShapeError(`evalTransform: expected an RGB [H, W, 3] or grey [H, W, 1] uint8 tensor, got shape ${fmt(input.shape)}`);
+    if (c !== 1 && c !== 3) throw new ShapeError(`evalTransform: expected an RGB [H, W, 3] or grey [H, W, 1] uint8 tensor, got shape ${formatShape(input.shape)}`);
     const mode = c === 3 ? 'RGB' : 'L';
     return { image: input, mode, sourceMode: mode };
   }

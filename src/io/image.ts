@@ -19,7 +19,7 @@
  */
 import { stat, readFile } from 'node:fs/promises';
 import type { Metadata, OutputInfo } from 'sharp';
-import { ArgumentError, DTypeError, ShapeError, TsvisionError } from '../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError, TsvisionError } from '../errors.ts';
 import { fromTypedArray } from '../tensor/creation.ts';
 import { add, cast, div, logicalOr, maximum, minimum, mul, sub } from '../tensor/ops/elementwise.ts';
 import { contiguous, narrow, cat } from '../tensor/ops/shape.ts';
@@ -287,7 +287,7 @@ export function convertImage(img: Tensor, from: ChannelMode, to: 'RGB' | 'RGBA' 
   }
   if (img.dtype !== 'uint8') throw new DTypeError(`convertImage: expected a uint8 image, got dtype ${img.dtype}`);
   if (img.ndim !== 3 || img.shape[2] !== CHANNELS[from]) {
-    throw new ShapeError(`convertImage: expected a [H, W, ${CHANNELS[from]}] ${from} image, got shape [${img.shape.join(', ')}]`);
+    throw new ShapeError(`convertImage: expected a [H, W, ${CHANNELS[from]}] ${from} image, got shape ${formatShape(img.shape)}`);
   }
   if (from === to) return img;
   const [h, w] = img.shape;

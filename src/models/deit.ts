@@ -19,8 +19,9 @@ import { add, mul } from '../tensor/ops/elementwise.ts';
 import { select } from '../tensor/ops/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from './constants.ts';
-import type { ModelEntry, PretrainedCfg } from './registry.ts';
-import { truncNormal02_, VisionTransformer, vitCfg, type VitConfig, type VitOptions } from './vit.ts';
+import type { ModelEntry, PretrainedCfg } from './contract.ts';
+import { IMAGE_CLASSIFICATION } from './image-classifier.ts';
+import { resamplePosEmbedInStateDict, truncNormal02_, VisionTransformer, vitCfg, type VitConfig, type VitOptions } from './vit.ts';
 
 /**
  * timm's VisionTransformerDistilled: tokens [cls, dist, patches…]; `head` reads the class
@@ -117,7 +118,7 @@ export const DEIT_VARIANTS = {
 // timm's DeiT cfg: the ViT one with ImageNet mean/std (bicubic, crop 0.9 at 224, 1.0 at 384).
 function deitCfg(name: string, config: DeitConfig): PretrainedCfg {
   return vitCfg(`timm/${name}.fb_in1k`, config.imgSize ?? 224, {
-    mean: IMAGENET_MEAN, std: IMAGENET_STD, classifier: config.distilled ? ['head', 'head_dist'] : 'head',
+    image: { mean: IMAGENET_MEAN, std: IMAGENET_STD }, classifier: config.distilled ? ['head', 'head_dist'] : 'head',
   });
 }
 
@@ -134,10 +135,12 @@ const DEIT_PARAM_COUNTS: Record<string, number> = {
 };
 
 /** Registry entries of the family. */
-export const DEIT_MODELS: ModelEntry[] = Object.entries(DEIT_VARIANTS).map(([name, config]: [string, DeitConfig]) => ({
+export const DEIT_MODELS: ModelEntry<VisionTransformer>[] = Object.entries(DEIT_VARIANTS).map(([name, config]: [string, DeitConfig]) => ({
   name,
   family: 'deit',
   paramCount: DEIT_PARAM_COUNTS[name],
   create: (options) => (config.distilled ? new VisionTransformerDistilled(config, options) : new VisionTransformer(config, options)),
   pretrained: { fb_in1k: deitCfg(name, config) },
+  filterCheckpoint: resamplePosEmbedInStateDict,
+  contract: IMAGE_CLASSIFICATION,
 }));

@@ -5,83 +5,8 @@
  * builds one, `listModels('vit_*')` lists them.
  */
 import { TsvisionError } from '../errors.ts';
-import type { Module, StateDict } from '../nn/module.ts';
-import type { Tensor } from '../tensor/tensor.ts';
-
-/** Resampling used by a model's eval preprocessing. */
-export type Interpolation = 'bilinear' | 'bicubic' | 'nearest';
-
-/** How a checkpoint's keys map to ours; each non-native layout has a pure remapper in its family file. */
-export type KeyLayout = 'timm' | 'torchvision' | 'deit' | 'openai' | 'hf';
-
-/** Weight source and preprocessing of one pretrained variant (timm's PretrainedCfg). */
-export interface PretrainedCfg {
-  /** Hugging Face hub repo holding `model.safetensors` (+ `config.json`), e.g. 'timm/resnet50.tv_in1k'. */
-  hubId?: string;
-  /** Layout of the checkpoint's keys; the family's native layout when absent. */
-  keyLayout?: KeyLayout;
-  /** [C, H, W] at which the model is evaluated. */
-  inputSize: [number, number, number];
-  /** Size timm evaluates at when it differs from the training size. */
-  testInputSize?: [number, number, number];
-  /** timm resizes the shorter side to floor(H / cropPct), then center-crops H. */
-  cropPct: number;
-  testCropPct?: number;
-  cropMode?: 'center' | 'squash' | 'border';
-  interpolation: Interpolation;
-  mean: [number, number, number];
-  std: [number, number, number];
-  numClasses: number;
-  /** Dotted name of the first conv (adapted when inChans differs). */
-  firstConv: string;
-  /** Dotted name(s) of the classifier head (dropped when numClasses differs). */
-  classifier: string | string[];
-  license?: string;
-  /** Label set of the head, e.g. 'imagenet-1k'. */
-  labelSet?: string;
-}
-
-/** Options every model factory accepts. */
-export interface CreateModelOptions {
-  /** Classes of the head; 0 builds the model without a head (features only). */
-  numClasses?: number;
-  inChans?: number;
-  /** Image size the model is built for (position embeddings, attention windows). */
-  imgSize?: number;
-  dropRate?: number;
-  dropPathRate?: number;
-}
-
-/** The contract every image classifier follows (timm's): features, head, forward, reset. */
-export interface ImageClassifier extends Module {
-  readonly numClasses: number;
-  /** Width of the pooled features that enter the head. */
-  readonly numFeatures: number;
-  /** The backbone without pooling and head: a feature map [N, C, H, W] or tokens [N, L, C]. */
-  forwardFeatures(x: Tensor): Tensor;
-  /** Pooling and head; with preLogits, the pooled features before the classifier. */
-  forwardHead(x: Tensor, options?: { preLogits?: boolean }): Tensor;
-  /** pixels [N, C, H, W] → logits [N, numClasses]. */
-  forward(x: Tensor): Tensor;
-  /** Replaces the head with a fresh one for numClasses (0 removes it). */
-  resetClassifier(numClasses: number): void;
-}
-
-/** One registered variant. */
-export interface ModelEntry {
-  /** Architecture name, e.g. 'resnet50'. */
-  name: string;
-  /** Family file that defines it, e.g. 'resnet'. */
-  family: string;
-  /** Learnable parameters with the default 1000-class head (timm's count; verified by test/models/registry.test.ts). */
-  paramCount: number;
-  /** Builds the model; config values come from the family's variant table. */
-  create: (options: CreateModelOptions) => ImageClassifier;
-  /** Pretrained configs by tag; the first one is the default tag. */
-  pretrained: Record<string, PretrainedCfg>;
-  /** Pure key remappers from other checkpoint layouts to the family's own, chosen by a cfg's keyLayout. */
-  remappers?: Partial<Record<KeyLayout, (sd: StateDict) => StateDict>>;
-}
+import type { Module } from '../nn/module.ts';
+import type { ModelEntry, PretrainedCfg } from './contract.ts';
 
 /** An unknown model name; `suggestions` holds the closest registered names. */
 export class UnknownModelError extends TsvisionError {
@@ -94,12 +19,27 @@ export class UnknownModelError extends TsvisionError {
 
 const registry = new Map<string, ModelEntry>();
 
-/** Adds a family's variants to the registry (called from src/models/index.ts). */
-export function registerModels(entries: readonly ModelEntry[]): void {
+/**
+ * Adds a family's variants to the registry (src/models/index.ts registers the built-in ones; a
+ * user's own family registers the same way). Every pretrained cfg's keyLayout must name one of
+ * the entry's remappers.
+ */
+export function registerModels<M extends Module>(entries: readonly ModelEntry<M>[]): void {
   for (const e of entries) {
     if (registry.has(e.name)) throw new TsvisionError('E_DUPLICATE_MODEL', `model '${e.name}' is registered twice (${registry.get(e.name)!.family} and ${e.family})`);
+    if (Object.keys(e.pretrained).length === 0) throw new TsvisionError('E_MODEL_ENTRY', `model '${e.name}' has no pretrained config; give at least one (its default tag)`);
+    for (const [tag, cfg] of Object.entries(e.pretrained)) {
+      if (cfg.keyLayout !== undefined && !e.keyLayouts?.[cfg.keyLayout]) {
+        throw new TsvisionError('E_MODEL_ENTRY', `model '${e.name}.${tag}' names key layout '${cfg.keyLayout}', but the entry has ${Object.keys(e.keyLayouts ?? {}).map((k) => `'${k}'`).join(', ') || 'no remappers'}`);
+      }
+    }
     registry.set(e.name, e);
   }
+}
+
+/** Removes a registered model (for tests that register their own). */
+export function unregisterModel(name: string): boolean {
+  return registry.delete(name);
 }
 
 function editDistance(a: string, b: string): number {

@@ -8,19 +8,21 @@
  */
 import { BatchNorm2d } from '../nn/layers/norm.ts';
 import { Conv2d } from '../nn/layers/conv.ts';
-import { Linear } from '../nn/layers/linear.ts';
+import { Identity, Linear } from '../nn/layers/linear.ts';
 import { Sequential } from '../nn/layers/containers.ts';
 import { Module } from '../nn/module.ts';
 import { kaimingNormal_, ones_, zeros_ } from '../nn/init.ts';
-import { convBnAct } from '../nn/layers/conv-bn-act.ts';
-import { tidy, tidySequence } from '../tensor/autograd.ts';
+import { ConvNorm, convBnAct } from '../nn/layers/conv-bn-act.ts';
+import { residualSkip } from '../nn/blocks/residual.ts';
+import { runBlocks, type BlockStep } from '../nn/run-blocks.ts';
 import { dropout } from '../tensor/ops/activation.ts';
 import { toChannelsLast } from '../tensor/ops/spatial.ts';
 import { maxPool2d } from '../tensor/ops/pool.ts';
 import { mean } from '../tensor/ops/reduce.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from './constants.ts';
-import type { CreateModelOptions, ImageClassifier, ModelEntry, PretrainedCfg } from './registry.ts';
+import type { CreateModelOptions, ModelEntry, PretrainedCfg } from './contract.ts';
+import { IMAGE_CLASSIFICATION, featureTakeIndices, type FeatureInfo, type ImageClassifier, type ImageInputShape, type Intermediates, type IntermediatesOptions } from './image-classifier.ts';
 
 /** A ResNet variant: block type and blocks per stage (and its parameter count with a 1000-class head). */
 export interface ResNetConfig {
@@ -33,18 +35,9 @@ function convBn(inCh: number, outCh: number, kernel: number, stride: number): [C
   return [new Conv2d(inCh, outCh, kernel, { stride, padding: Math.floor(kernel / 2), bias: false }), new BatchNorm2d(outCh)];
 }
 
-/** Shortcut projection: 1×1 conv (strided) + BN, used when shape changes. */
-function downsample(inCh: number, outCh: number, stride: number): Sequential {
-  return new Sequential(new Conv2d(inCh, outCh, 1, { stride, bias: false }), new BatchNorm2d(outCh));
-}
-
-// The identity, or the 1×1 projection + BN when the block changes shape. The projection is the
-// block's own tensor, so the last conv may overwrite it; the identity only when the caller says
-// the block input is dead after the block (ResNet.forwardFeatures' intermediates).
-function shortcut(downsample: Sequential | null, x: Tensor, inputDead: boolean): { residual: Tensor; overwriteResidual: boolean } {
-  if (!downsample) return { residual: x, overwriteResidual: inputDead };
-  const [conv, bn] = downsample.children() as [Conv2d, BatchNorm2d];
-  return { residual: convBnAct(conv, bn, x), overwriteResidual: true };
+/** Shortcut projection: 1×1 conv (strided) + BN, used when the block changes shape. */
+function downsample(inCh: number, outCh: number, stride: number): ConvNorm {
+  return new ConvNorm(new Conv2d(inCh, outCh, 1, { stride, bias: false }), new BatchNorm2d(outCh));
 }
 
 /** Two 3×3 convs (ResNet-18/34). */
@@ -54,7 +47,7 @@ class BasicBlock extends Module {
   readonly bn1: BatchNorm2d;
   readonly conv2: Conv2d;
   readonly bn2: BatchNorm2d;
-  readonly downsample: Sequential | null;
+  readonly downsample: ConvNorm | null;
 
   constructor(inCh: number, planes: number, stride: number) {
     super();
@@ -67,10 +60,9 @@ class BasicBlock extends Module {
     this.downsample = stride !== 1 || inCh !== planes ? this.module('downsample', downsample(inCh, planes, stride)) : null;
   }
 
-  /** `inputDead`: x is not read after this block, so it may be overwritten. */
-  forward(x: Tensor, inputDead = false): Tensor {
+  forward(x: Tensor): Tensor {
     const out = convBnAct(this.conv1, this.bn1, x, { relu: true });
-    return convBnAct(this.conv2, this.bn2, out, { ...shortcut(this.downsample, x, inputDead), relu: true });
+    return convBnAct(this.conv2, this.bn2, out, { skip: residualSkip(x, this.downsample), relu: true });
   }
 
   /** The BN whose γ starts at zero so each block begins as the identity (timm's zero_init_last). */
@@ -88,7 +80,7 @@ class Bottleneck extends Module {
   readonly bn2: BatchNorm2d;
   readonly conv3: Conv2d;
   readonly bn3: BatchNorm2d;
-  readonly downsample: Sequential | null;
+  readonly downsample: ConvNorm | null;
 
   constructor(inCh: number, planes: number, stride: number) {
     super();
@@ -105,11 +97,10 @@ class Bottleneck extends Module {
     this.downsample = stride !== 1 || inCh !== outCh ? this.module('downsample', downsample(inCh, outCh, stride)) : null;
   }
 
-  /** `inputDead`: x is not read after this block, so it may be overwritten. */
-  forward(x: Tensor, inputDead = false): Tensor {
+  forward(x: Tensor): Tensor {
     let out = convBnAct(this.conv1, this.bn1, x, { relu: true });
     out = convBnAct(this.conv2, this.bn2, out, { relu: true });
-    return convBnAct(this.conv3, this.bn3, out, { ...shortcut(this.downsample, x, inputDead), relu: true });
+    return convBnAct(this.conv3, this.bn3, out, { skip: residualSkip(x, this.downsample), relu: true });
   }
 
   lastNorm(): BatchNorm2d {
@@ -119,6 +110,7 @@ class Bottleneck extends Module {
 
 type Block = BasicBlock | Bottleneck;
 
+/** torchvision's ResNet (timm's ResNet with its defaults): stem, four stages of blocks, average pool, `fc`. */
 export class ResNet extends Module implements ImageClassifier {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -127,14 +119,20 @@ export class ResNet extends Module implements ImageClassifier {
   numClasses: number;
   readonly numFeatures: number;
   readonly dropRate: number;
+  readonly inputShape: ImageInputShape;
+  /** The stem's ReLU output (stride 2), then each stage's output (timm's feature_info). */
+  readonly featureInfo: FeatureInfo[];
 
   constructor(config: ResNetConfig, options: CreateModelOptions = {}) {
     super();
     const Block = config.block === 'basic' ? BasicBlock : Bottleneck;
     this.dropRate = options.dropRate ?? 0;
+    const inChans = options.inChans ?? 3;
+    this.inputShape = { inChans, fixedSize: null };
     // Stem: 7×7/2 conv, BN, ReLU, 3×3/2 max pool → stride 4.
-    this.conv1 = this.module('conv1', new Conv2d(options.inChans ?? 3, 64, 7, { stride: 2, padding: 3, bias: false }));
+    this.conv1 = this.module('conv1', new Conv2d(inChans, 64, 7, { stride: 2, padding: 3, bias: false }));
     this.bn1 = this.module('bn1', new BatchNorm2d(64));
+    this.featureInfo = [{ module: 'act1', numChannels: 64, reduction: 2 }];
     let inCh = 64;
     this.stages = config.layers.map((depth, s) => {
       const planes = 64 * 2 ** s;
@@ -143,12 +141,18 @@ export class ResNet extends Module implements ImageClassifier {
         blocks.push(new Block(inCh, planes, i === 0 && s > 0 ? 2 : 1));
         inCh = planes * Block.expansion;
       }
+      this.featureInfo.push({ module: `layer${s + 1}`, numChannels: inCh, reduction: 4 * 2 ** s });
       return this.module(`layer${s + 1}`, new Sequential(...blocks));
     });
     this.numFeatures = inCh;
     this.numClasses = options.numClasses ?? 1000;
-    this.fc = this.numClasses > 0 ? this.module('fc', new Linear(inCh, this.numClasses)) : null;
+    this.fc = null;
+    this.resetClassifier(this.numClasses);
     this.initWeights();
+  }
+
+  get pooledShape(): number[] {
+    return [this.numFeatures];
   }
 
   // timm's init: Kaiming-normal (fan_out, relu) convs, unit BN, and the last BN of each block at zero.
@@ -163,16 +167,36 @@ export class ResNet extends Module implements ImageClassifier {
     for (const stage of this.stages) for (const b of stage.children()) zeros_((b as Block).lastNorm().weight!);
   }
 
+  // conv1 → bn1 → ReLU, channels-last from here on: oneDNN's convolutions then run without layout reorders.
+  #stem(x: Tensor): Tensor {
+    return convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true }); // (N, 64, H/2, W/2)
+  }
+
+  #stemPool(x: Tensor): Tensor {
+    return maxPool2d(this.#stem(x), { kernelSize: 3, stride: 2, padding: 1 }); // (N, 64, H/4, W/4)
+  }
+
+  #blocks(): Block[] {
+    return this.stages.flatMap((stage) => stage.children() as Block[]);
+  }
+
   forwardFeatures(x: Tensor): Tensor {
-    // Channels-last end to end: oneDNN's convolutions then run without layout reorders.
-    // The stem and each block run under tidy: their intermediates are reused as soon as they return.
-    x = tidy(() => {
-      const stem = convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true }); // (N, 64, H/2, W/2)
-      return maxPool2d(stem, { kernelSize: 3, stride: 2, padding: 1 }); // (N, 64, H/4, W/4)
+    const steps: BlockStep[] = [(x) => this.#stemPool(x), ...this.#blocks()];
+    return runBlocks(x, steps); // (N, C, H/32, W/32), channels-last
+  }
+
+  forwardIntermediates(x: Tensor, options: IntermediatesOptions = {}): Intermediates {
+    const { take, maxIndex } = featureTakeIndices(this.featureInfo.length, options.indices);
+    const intermediates: Tensor[] = [];
+    x = this.#stem(x);
+    if (take.includes(0)) intermediates.push(x);
+    x = maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+    const stages = options.stopEarly ? this.stages.slice(0, maxIndex) : this.stages;
+    stages.forEach((stage, s) => {
+      x = stage.forward(x);
+      if (take.includes(s + 1)) intermediates.push(x);
     });
-    // Every block input here is an intermediate of this pass, dead once its block has run.
-    const blocks = this.stages.flatMap((stage) => stage.children() as Block[]);
-    return tidySequence(x, blocks, (block, x) => block.forward(x, true)); // (N, C, H/32, W/32), channels-last
+    return { features: options.intermediatesOnly ? null : x, intermediates };
   }
 
   forwardHead(x: Tensor, options: { preLogits?: boolean } = {}): Tensor {
@@ -187,7 +211,9 @@ export class ResNet extends Module implements ImageClassifier {
 
   resetClassifier(numClasses: number): void {
     this.numClasses = numClasses;
-    this.fc = numClasses > 0 ? this.module('fc', new Linear(this.numFeatures, numClasses)) : null;
+    this.fc = numClasses > 0 ? new Linear(this.numFeatures, numClasses) : null;
+    // An Identity in place of a removed head keeps its old parameters out of the state dict (timm's nn.Identity).
+    this.module('fc', this.fc ?? new Identity());
   }
 }
 
@@ -202,18 +228,23 @@ export const RESNET_VARIANTS = {
 
 // timm's ResNet cfgs: the RSB 'a1' recipe (timm's default tag) and torchvision's original weights.
 function resnetCfgs(name: string): Record<string, PretrainedCfg> {
-  const common = { mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000, firstConv: 'conv1', classifier: 'fc', labelSet: 'imagenet-1k' } as const;
+  const common = { numClasses: 1000, firstConv: 'conv1', classifier: 'fc', labelSet: 'imagenet-1k' } as const;
+  const image = { mean: IMAGENET_MEAN, std: IMAGENET_STD, inputSize: [3, 224, 224] as [number, number, number] };
   return {
-    a1_in1k: { ...common, hubId: `timm/${name}.a1_in1k`, inputSize: [3, 224, 224], testInputSize: [3, 288, 288], cropPct: 0.95, testCropPct: 1.0, interpolation: 'bicubic', license: 'apache-2.0' },
-    tv_in1k: { ...common, hubId: `timm/${name}.tv_in1k`, inputSize: [3, 224, 224], cropPct: 0.875, interpolation: 'bilinear', license: 'bsd-3-clause' },
+    a1_in1k: {
+      ...common, hubId: `timm/${name}.a1_in1k`, license: 'apache-2.0',
+      preprocess: { image: { ...image, testInputSize: [3, 288, 288], cropPct: 0.95, testCropPct: 1.0, interpolation: 'bicubic' } },
+    },
+    tv_in1k: { ...common, hubId: `timm/${name}.tv_in1k`, license: 'bsd-3-clause', preprocess: { image: { ...image, cropPct: 0.875, interpolation: 'bilinear' } } },
   };
 }
 
 /** Registry entries of the family. */
-export const RESNET_MODELS: ModelEntry[] = Object.entries(RESNET_VARIANTS).map(([name, config]) => ({
+export const RESNET_MODELS: ModelEntry<ResNet>[] = Object.entries(RESNET_VARIANTS).map(([name, config]) => ({
   name,
   family: 'resnet',
   paramCount: config.params,
   create: (options) => new ResNet(config, options),
   pretrained: resnetCfgs(name),
+  contract: IMAGE_CLASSIFICATION,
 }));

@@ -25,6 +25,7 @@ import { add } from '../tensor/ops/elementwise.ts';
 import { relu } from '../tensor/ops/activation.ts';
 import { maxPool2d } from '../tensor/ops/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { FeatureInfo } from './image-classifier.ts';
 
 /** A ResNetV2 backbone: stage depths and widths, padding style, weight-standardization eps. */
 export interface ResNetV2Config {
@@ -115,12 +116,6 @@ class MaxPool2dPadded extends Module {
   }
 }
 
-/** One stage's place in the backbone: its module name, channels and total stride. */
-export interface FeatureInfo {
-  module: string;
-  numChannels: number;
-  reduction: number;
-}
 
 /** ResNetV2 feature extractor (timm's ResNetV2 with preact=False, num_classes=0, global_pool=''): pixels → feature map. */
 export class ResNetV2 extends Module {

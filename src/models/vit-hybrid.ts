@@ -14,15 +14,16 @@
  * `head`. A checkpoint made at another image size loads through vit.ts's
  * resamplePosEmbedInStateDict, as timm's checkpoint filter does.
  */
-import { ArgumentError, ShapeError } from '../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../errors.ts';
 import type { TokenEmbed, TokenEmbedArgs } from '../nn/blocks/patch-embed.ts';
 import { Conv2d } from '../nn/layers/conv.ts';
 import { Module } from '../nn/module.ts';
 import { pad, permute, reshape } from '../tensor/ops/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { ModelEntry, PretrainedCfg } from './registry.ts';
+import type { ModelEntry, PretrainedCfg } from './contract.ts';
+import { IMAGE_CLASSIFICATION } from './image-classifier.ts';
 import { ResNetV2, type ResNetV2Config } from './resnetv2.ts';
-import { VisionTransformer, vitCfg, type VitConfig, type VitOptions } from './vit.ts';
+import { resamplePosEmbedInStateDict, VisionTransformer, vitCfg, type VitCfgChanges, type VitConfig, type VitOptions } from './vit.ts';
 
 /**
  * CNN feature-map embedding (timm's HybridEmbed): backbone → `proj` conv with kernel = stride =
@@ -70,13 +71,13 @@ export class HybridEmbed extends Module implements TokenEmbed {
   }
 
   override forward(x: Tensor): Tensor {
-    if (x.ndim !== 4) throw new ShapeError(`HybridEmbed: expected pixels [B, C, H, W], got shape [${x.shape.join(', ')}]`);
+    if (x.ndim !== 4) throw new ShapeError(`HybridEmbed: expected pixels [B, C, H, W], got shape ${formatShape(x.shape)}`);
     const [, , H, W] = x.shape;
     if (this.strictImgSize) {
       // timm accepts any image whose token grid equals the built one (its pos_embed add fails otherwise).
       const [gh, gw] = this.dynamicFeatSize([H, W]);
       if (gh !== this.gridSize[0] || gw !== this.gridSize[1]) {
-        throw new ShapeError(`HybridEmbed: a ${H}×${W} input gives a ${gh}×${gw} token grid, expected the model's ${this.gridSize.join('×')} (${this.imgSize.join('×')} px; build the model with imgSize or dynamicImgSize for other sizes)`);
+        throw new ShapeError(`HybridEmbed: a ${H}×${W} input gives a ${gh}×${gw} token grid, expected the model's ${this.gridSize.join('×')} (${this.imgSize.join('×')} px, the size this model was built for; resize the input to it, or in code build the model with { imgSize: N } or { dynamicImgSize: true })`);
       }
     }
     let f = this.backbone.forward(x); // (B, C, h, w)
@@ -117,7 +118,7 @@ export const VIT_HYBRID_VARIANTS = {
 
 // timm's hybrid _cfg (bicubic, mean = std = 0.5, crop 0.9 at 224 / 1.0 at 384); the 224 weights are the
 // original in21k ones without a head, the 384 ones fine-tuned on in1k.
-const hybridCfg = (name: string, tag: string, imgSize: number, over: Partial<PretrainedCfg> = {}): PretrainedCfg =>
+const hybridCfg = (name: string, tag: string, imgSize: number, over: VitCfgChanges = {}): PretrainedCfg =>
   vitCfg(`timm/${name}.${tag}`, imgSize, { firstConv: 'patch_embed.backbone.stem.conv', ...over });
 
 const VIT_HYBRID_WEIGHTS: Record<keyof typeof VIT_HYBRID_VARIANTS, Record<string, PretrainedCfg>> = {
@@ -132,10 +133,12 @@ const HYBRID_PARAM_COUNTS: Record<string, number> = {
 };
 
 /** Registry entries of the family. */
-export const VIT_HYBRID_MODELS: ModelEntry[] = Object.entries(VIT_HYBRID_VARIANTS).map(([name, config]: [string, VitHybridConfig]) => ({
+export const VIT_HYBRID_MODELS: ModelEntry<VisionTransformer>[] = Object.entries(VIT_HYBRID_VARIANTS).map(([name, config]: [string, VitHybridConfig]) => ({
   name,
   family: 'vit-hybrid',
   paramCount: HYBRID_PARAM_COUNTS[name],
   create: (options) => createVitHybrid(config, options),
   pretrained: VIT_HYBRID_WEIGHTS[name as keyof typeof VIT_HYBRID_VARIANTS],
+  filterCheckpoint: resamplePosEmbedInStateDict,
+  contract: IMAGE_CLASSIFICATION,
 }));

@@ -20,16 +20,18 @@ import { Dropout } from '../nn/layers/dropout.ts';
 import { Identity, Linear } from '../nn/layers/linear.ts';
 import { LayerNorm } from '../nn/layers/norm.ts';
 import { Module, type StateDict } from '../nn/module.ts';
+import { runBlocks } from '../nn/run-blocks.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { normal_, zeros_ } from '../nn/init.ts';
 import { empty } from '../tensor/creation.ts';
-import { noGrad, tidySequence } from '../tensor/autograd.ts';
+import { noGrad } from '../tensor/autograd.ts';
 import { add } from '../tensor/ops/elementwise.ts';
 import { mean } from '../tensor/ops/reduce.ts';
-import { cat, expand, narrow, select } from '../tensor/ops/shape.ts';
+import { cat, contiguous, expand, narrow, permute, reshape, select } from '../tensor/ops/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD } from './constants.ts';
-import type { CreateModelOptions, ImageClassifier, ModelEntry, PretrainedCfg } from './registry.ts';
+import type { CreateModelOptions, ImagePreprocessCfg, ModelEntry, PretrainedCfg } from './contract.ts';
+import { IMAGE_CLASSIFICATION, featureTakeIndices, type FeatureInfo, type ImageClassifier, type ImageInputShape, type Intermediates, type IntermediatesOptions } from './image-classifier.ts';
 
 /** How the token sequence becomes one feature vector: the class token, the mean of the patch tokens, or none (all tokens). */
 export type VitGlobalPool = 'token' | 'avg' | '';
@@ -117,6 +119,9 @@ export class VisionTransformer extends Module implements ImageClassifier {
   readonly fcNorm: LayerNorm | null;
   readonly headDrop: Dropout;
   head: Linear | null;
+  readonly inputShape: ImageInputShape;
+  /** Every block's output, at the patch stride (timm's feature_info). */
+  readonly featureInfo: FeatureInfo[];
 
   constructor(config: VitConfig, options: VitOptions = {}) {
     super();
@@ -148,7 +153,16 @@ export class VisionTransformer extends Module implements ImageClassifier {
     this.headDrop = this.module('head_drop', new Dropout(options.dropRate ?? 0));
     this.numClasses = options.numClasses ?? 1000;
     this.head = this.numClasses > 0 ? this.module('head', new Linear(embedDim, this.numClasses)) : null;
+    const multipleOf = this.dynamicImgSize && !embedArgs.dynamicImgPad && config.patchSize > 1 ? { multipleOf: config.patchSize } : {};
+    this.inputShape = { inChans: embedArgs.inChans, fixedSize: this.dynamicImgSize ? null : [imgSize, imgSize], ...multipleOf };
+    const reduction = imgSize / this.patchEmbed.gridSize[0];
+    this.featureInfo = rates.map((_, i) => ({ module: `blocks.${i}`, numChannels: embedDim, reduction }));
     this.initWeights();
+  }
+
+  /** [D] pooled; all tokens [prefix + patches, D] with no pooling. */
+  get pooledShape(): number[] {
+    return this.globalPool === '' ? [this.numPrefixTokens + this.patchEmbed.numPatches, this.embedDim] : [this.embedDim];
   }
 
   // timm's default init ('' mode): trunc_normal_(std=0.02) pos_embed and Linear weights, zero
@@ -186,9 +200,27 @@ export class VisionTransformer extends Module implements ImageClassifier {
   /** pixels [B, C, H, W] → normalized tokens [B, prefix + N, D]. */
   forwardFeatures(x: Tensor): Tensor {
     const grid = this.patchEmbed.dynamicFeatSize([x.shape[2], x.shape[3]]);
-    let t = this.addPosEmbed(this.patchEmbed.forward(x), grid);
-    t = tidySequence(t, this.blocks, (block, t) => block.forward(t));
+    const t = runBlocks(this.addPosEmbed(this.patchEmbed.forward(x), grid), this.blocks);
     return this.norm ? this.norm.forward(t) : t;
+  }
+
+  /** Block outputs as timm's forward_intermediates: patch tokens only, as maps [B, D, h, w] (NCHW) or tokens [B, N, D] (NLC). */
+  forwardIntermediates(x: Tensor, options: IntermediatesOptions = {}): Intermediates {
+    const { take, maxIndex } = featureTakeIndices(this.blocks.length, options.indices);
+    const [B, , H, W] = x.shape;
+    const grid = this.patchEmbed.dynamicFeatSize([H, W]);
+    let t = this.addPosEmbed(this.patchEmbed.forward(x), grid);
+    const intermediates: Tensor[] = [];
+    const blocks = [...this.blocks].slice(0, options.stopEarly ? maxIndex + 1 : undefined);
+    blocks.forEach((block, i) => {
+      t = block.forward(t);
+      if (!take.includes(i)) return;
+      const y = options.norm && this.norm ? this.norm.forward(t) : t;
+      const patches = narrow(y, 1, this.numPrefixTokens, y.shape[1] - this.numPrefixTokens); // (B, N, D)
+      intermediates.push(options.outputFmt === 'NLC' ? patches : contiguous(permute(reshape(patches, [B, grid[0], grid[1], this.embedDim]), [0, 3, 1, 2]))); // (B, D, h, w)
+    });
+    if (options.intermediatesOnly) return { features: null, intermediates };
+    return { features: this.norm ? this.norm.forward(t) : t, intermediates };
   }
 
   /** Token pooling as timm's global_pool_nlc: class token, mean of the patch tokens, or all tokens. */
@@ -272,9 +304,9 @@ const VIT_TAGS = {
   sam_in1k: {},
   augreg_in21k: { numClasses: 21843, labelSet: 'imagenet-21k' },
   orig_in21k: { numClasses: 0, labelSet: undefined },
-  dino: { numClasses: 0, labelSet: undefined, mean: IMAGENET_MEAN, std: IMAGENET_STD },
-  mae: { numClasses: 0, labelSet: undefined, mean: IMAGENET_MEAN, std: IMAGENET_STD, license: 'cc-by-nc-4.0' },
-} satisfies Record<string, Partial<PretrainedCfg>>;
+  dino: { numClasses: 0, labelSet: undefined, image: { mean: IMAGENET_MEAN, std: IMAGENET_STD } },
+  mae: { numClasses: 0, labelSet: undefined, image: { mean: IMAGENET_MEAN, std: IMAGENET_STD }, license: 'cc-by-nc-4.0' },
+} satisfies Record<string, VitCfgChanges>;
 
 /** Each variant's pretrained tags in timm's order (the first is the default). */
 const VIT_WEIGHTS: Record<VitName, (keyof typeof VIT_TAGS)[]> = {
@@ -295,12 +327,17 @@ const VIT_WEIGHTS: Record<VitName, (keyof typeof VIT_TAGS)[]> = {
   vit_huge_patch14_224: ['orig_in21k', 'mae'],
 };
 
+/** What a ViT weight tag changes from the default cfg: head and labels, and the image preprocessing. */
+export type VitCfgChanges = Partial<Omit<PretrainedCfg, 'preprocess'>> & { image?: Partial<ImagePreprocessCfg> };
+
 /** timm's ViT _cfg at an image size: bicubic, crop 0.9 at 224 and 1.0 at 384, mean = std = 0.5. */
-export function vitCfg(hubId: string, imgSize: number, over: Partial<PretrainedCfg> = {}): PretrainedCfg {
+export function vitCfg(hubId: string, imgSize: number, changes: VitCfgChanges = {}): PretrainedCfg {
+  const { image, ...over } = changes;
   return {
-    hubId, inputSize: [3, imgSize, imgSize], cropPct: imgSize >= 384 ? 1.0 : 0.9, interpolation: 'bicubic',
-    mean: INCEPTION_MEAN, std: INCEPTION_STD, numClasses: 1000, firstConv: 'patch_embed.proj', classifier: 'head',
-    license: 'apache-2.0', labelSet: 'imagenet-1k', ...over,
+    hubId, numClasses: 1000, firstConv: 'patch_embed.proj', classifier: 'head', license: 'apache-2.0', labelSet: 'imagenet-1k', ...over,
+    preprocess: {
+      image: { inputSize: [3, imgSize, imgSize], cropPct: imgSize >= 384 ? 1.0 : 0.9, interpolation: 'bicubic', mean: INCEPTION_MEAN, std: INCEPTION_STD, ...image },
+    },
   };
 }
 
@@ -309,8 +346,8 @@ export function vitCfg(hubId: string, imgSize: number, over: Partial<PretrainedC
 // (imgSize 384 / 512 / 518). torchvision publishes .pth files (no hub repo): convert them to
 // .safetensors keeping the names. cropPct = crop / resize reproduces its Resize + CenterCrop.
 const tv = (imgSize: number, resize: number, interpolation: 'bilinear' | 'bicubic', license: string): PretrainedCfg => ({
-  keyLayout: 'torchvision', inputSize: [3, imgSize, imgSize], cropPct: imgSize / resize, interpolation,
-  mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000, firstConv: 'patch_embed.proj', classifier: 'head', license, labelSet: 'imagenet-1k',
+  keyLayout: 'torchvision', numClasses: 1000, firstConv: 'patch_embed.proj', classifier: 'head', license, labelSet: 'imagenet-1k',
+  preprocess: { image: { inputSize: [3, imgSize, imgSize], cropPct: imgSize / resize, interpolation, mean: IMAGENET_MEAN, std: IMAGENET_STD } },
 });
 const TV_V1 = tv(224, 256, 'bilinear', 'bsd-3-clause');
 const SWAG_LC = tv(224, 224, 'bicubic', 'cc-by-nc-4.0');
@@ -376,20 +413,24 @@ const VIT_PARAM_COUNTS: Record<string, number> = {
 };
 
 /** Registry entries of the family: timm's ViTs and torchvision's (timm-structured, torchvision keys remapped). */
-export const VIT_MODELS: ModelEntry[] = [
-  ...Object.entries(VIT_VARIANTS).map(([name, config]: [string, VitConfig]): ModelEntry => ({
+export const VIT_MODELS: ModelEntry<VisionTransformer>[] = [
+  ...Object.entries(VIT_VARIANTS).map(([name, config]: [string, VitConfig]): ModelEntry<VisionTransformer> => ({
     name,
     family: 'vit',
     paramCount: VIT_PARAM_COUNTS[name],
     create: (options) => new VisionTransformer(config, options),
     pretrained: Object.fromEntries(VIT_WEIGHTS[name as VitName].map((tag) => [tag, vitCfg(`timm/${name}.${tag}`, config.imgSize ?? 224, VIT_TAGS[tag])])),
+    filterCheckpoint: resamplePosEmbedInStateDict,
+    contract: IMAGE_CLASSIFICATION,
   })),
-  ...Object.entries(TORCHVISION_VIT_VARIANTS).map(([name, config]: [string, VitConfig]): ModelEntry => ({
+  ...Object.entries(TORCHVISION_VIT_VARIANTS).map(([name, config]: [string, VitConfig]): ModelEntry<VisionTransformer> => ({
     name,
     family: 'vit',
     paramCount: VIT_PARAM_COUNTS[name],
     create: (options) => new VisionTransformer(config, options),
     pretrained: TORCHVISION_WEIGHTS[name as keyof typeof TORCHVISION_VIT_VARIANTS],
-    remappers: { torchvision: torchvisionToTimm },
+    keyLayouts: { torchvision: torchvisionToTimm },
+    filterCheckpoint: resamplePosEmbedInStateDict,
+    contract: IMAGE_CLASSIFICATION,
   })),
 ];

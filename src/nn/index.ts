@@ -16,3 +16,5 @@ export * from './layers/std-conv.ts';
 export * from './layers/pool-same.ts';
 export * from './layers/norm-act.ts';
 export * from './layers/conv-bn-act.ts';
+export * from './run-blocks.ts';
+export { residualSkip, type Skip } from './blocks/residual.ts';

@@ -16,7 +16,7 @@
  * Running a module is calling its typed `forward` directly: `model.forward(x)`. There are
  * no hooks, so there is no `__call__` layer in between.
  */
-import { ArgumentError, DTypeError, StateDictError, type StateDictShapeMismatch } from '../errors.ts';
+import { ArgumentError, DTypeError, formatShape, StateDictError, type StateDictShapeMismatch } from '../errors.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { isFloating, type DType } from '../tensor/dtype.ts';
 import { cast } from '../tensor/ops/elementwise.ts';
@@ -41,7 +41,6 @@ export interface BufferOptions {
 
 type Kind = 'parameter' | 'buffer' | 'submodule';
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 export abstract class Module {
   /** Whether the module is in training mode; change it with train() / eval(). */
@@ -304,7 +303,7 @@ export abstract class Module {
       if (strict && missingKeys.length > 0) lines.push(`\tMissing key(s) in state_dict: ${quoted(missingKeys)}.`);
       if (strict && unexpectedKeys.length > 0) lines.push(`\tUnexpected key(s) in state_dict: ${quoted(unexpectedKeys)}.`);
       for (const m of mismatchedKeys) {
-        lines.push(`\tsize mismatch for ${m.key}: copying a param with shape ${fmt(m.checkpointShape)} from checkpoint, the shape in current model is ${fmt(m.modelShape)}.`);
+        lines.push(`\tsize mismatch for ${m.key}: copying a param with shape ${formatShape(m.checkpointShape)} from checkpoint, the shape in current model is ${formatShape(m.modelShape)}.`);
       }
       throw new StateDictError(lines.join('\n'), { missingKeys, unexpectedKeys, mismatchedKeys });
     }

@@ -1,8 +1,9 @@
 /** Image classification: preprocess as the model's pretrained config says, run, rank classes. */
-import { ArgumentError, ShapeError } from '../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../errors.ts';
 import { loadLabels, type ClassLabel } from '../data/labels.ts';
 import { preprocessBatch, type PreprocessInput } from '../data/transforms.ts';
-import type { Model } from '../models/index.ts';
+import { asImageClassifier, imagePreprocess, type Model } from '../models/index.ts';
+import type { Module } from '../nn/module.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { softmax } from '../tensor/ops/activation.ts';
 import { cast } from '../tensor/ops/elementwise.ts';
@@ -27,7 +28,7 @@ export interface ClassifyOptions {
 
 /** The top-k classes of each row of probabilities [N, C]. */
 export function topK(probs: Tensor, k: number, labels?: readonly ClassLabel[]): Prediction[][] {
-  if (probs.ndim !== 2) throw new ShapeError(`topK: expected probabilities [N, C], got [${probs.shape.join(', ')}]`);
+  if (probs.ndim !== 2) throw new ShapeError(`topK: expected probabilities [N, C], got ${formatShape(probs.shape)}`);
   const [n, c] = probs.shape;
   const values = cast(probs, 'float32').toArray() as Float32Array;
   const out: Prediction[][] = [];
@@ -43,7 +44,10 @@ export function topK(probs: Tensor, k: number, labels?: readonly ClassLabel[]): 
  * Classifies images (paths or encoded bytes) with a model: the model's pretrained config
  * drives preprocessing; returns the top-k classes per image in input order.
  */
-export async function classify(model: Model, images: readonly PreprocessInput[], options: ClassifyOptions = {}): Promise<Prediction[][]> {
+export async function classify(built: Model<Module>, images: readonly PreprocessInput[], options: ClassifyOptions = {}): Promise<Prediction[][]> {
+  const model = asImageClassifier(built, 'classify');
+  const preprocess = imagePreprocess(model.pretrainedCfg);
+  if (!preprocess) throw new ArgumentError(`classify: ${model.modelName} has no image preprocessing config`);
   const k = options.topK ?? 5;
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`classify: topK must be a positive integer, got ${k}`);
   const batchSize = options.batchSize ?? 8;
@@ -56,7 +60,7 @@ export async function classify(model: Model, images: readonly PreprocessInput[],
   const dtype = model.parameters()[0]?.dtype ?? 'float32';
   const results: Prediction[][] = [];
   for (let at = 0; at < images.length; at += batchSize) {
-    const batch = await preprocessBatch(images.slice(at, at + batchSize), model.pretrainedCfg);
+    const batch = await preprocessBatch(images.slice(at, at + batchSize), preprocess);
     const probs = noGrad(() => softmax(cast(model.forward(cast(batch, dtype)), 'float32'), -1));
     results.push(...topK(probs, k, labels));
   }

@@ -210,11 +210,14 @@ test('vit_base_r50_s16: parameter counts, token grid and pretrained cfgs as timm
   assert.deepEqual([embed.featureSize, embed.gridSize, embed.numPatches], [[14, 14], [14, 14], 196]);
   assert.deepEqual(embed.dynamicFeatSize([384, 384]), [24, 24]);
   const cfg224 = getModelEntry('vit_base_r50_s16_224').pretrained.orig_in21k;
+  const image224 = { inputSize: [3, 224, 224], cropPct: 0.9, interpolation: 'bicubic', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
   assert.deepEqual(cfg224, {
-    hubId: 'timm/vit_base_r50_s16_224.orig_in21k', inputSize: [3, 224, 224], cropPct: 0.9, interpolation: 'bicubic',
-    mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], numClasses: 0, firstConv: 'patch_embed.backbone.stem.conv', classifier: 'head',
-    license: 'apache-2.0', labelSet: undefined,
+    hubId: 'timm/vit_base_r50_s16_224.orig_in21k', numClasses: 0, firstConv: 'patch_embed.backbone.stem.conv', classifier: 'head',
+    license: 'apache-2.0', labelSet: undefined, preprocess: { image: image224 },
   });
   const cfg384 = getModelEntry('vit_base_r50_s16_384').pretrained.orig_in21k_ft_in1k;
-  assert.deepEqual(cfg384, { ...cfg224, hubId: 'timm/vit_base_r50_s16_384.orig_in21k_ft_in1k', inputSize: [3, 384, 384], cropPct: 1.0, numClasses: 1000, labelSet: 'imagenet-1k' });
+  assert.deepEqual(cfg384, {
+    ...cfg224, hubId: 'timm/vit_base_r50_s16_384.orig_in21k_ft_in1k', numClasses: 1000, labelSet: 'imagenet-1k',
+    preprocess: { image: { ...image224, inputSize: [3, 384, 384], cropPct: 1.0 } },
+  });
 });

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ArgumentError, StateDictError, ShapeError } from '../../src/errors.ts';
-import { createModel } from '../../src/io/pretrained.ts';
+import { createModel } from '../../src/tasks/pretrained.ts';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import {
   buildModel, listModels, resolveModel, resamplePosEmbedInStateDict, torchvisionToTimm,
@@ -78,7 +78,7 @@ test('dynamicImgSize: vit_tiny at 160×256 matches timm dynamic_img_size; a fixe
   const x = input('dynamicInput');
   noGrad(() => assertClose(model.forward(x), ref('dynamic/logits'), F32_TOL, 'dynamic logits'));
   const fixed = buildModel('vit_tiny_patch16_224');
-  assert.throws(() => noGrad(() => fixed.forward(x)), (e: unknown) => e instanceof ShapeError && /160×256, expected the model's 224×224/.test(e.message));
+  assert.throws(() => noGrad(() => fixed.forward(x)), (e: unknown) => e instanceof ShapeError && /160×256, expected 224×224, the size this model was built for/.test(e.message));
   assert.throws(() => noGrad(() => model.forward(seededInput([1, 3, 100, 224], 1))), (e: unknown) => e instanceof ShapeError && /divisible by the patch size/.test(e.message));
 });
 
@@ -157,12 +157,13 @@ test('pretrained cfgs: tags (default first), hub ids and preprocessing equal tim
     assert.deepEqual(Object.keys(entry.pretrained), cfgs.map((c) => c.tag), `${name} tags`);
     for (const c of cfgs) {
       const ours = entry.pretrained[c.tag];
+      const image = ours.preprocess.image!;
       const label = `${name}.${c.tag}`;
       assert.equal(ours.hubId, c.hubId, label);
-      assert.deepEqual(ours.inputSize, c.inputSize, label);
-      assert.equal(ours.cropPct, c.cropPct, label);
-      assert.equal(ours.interpolation, c.interpolation, label);
-      assert.ok(close(ours.mean, c.mean) && close(ours.std, c.std), `${label} mean/std`);
+      assert.deepEqual(image.inputSize, c.inputSize, label);
+      assert.equal(image.cropPct, c.cropPct, label);
+      assert.equal(image.interpolation, c.interpolation, label);
+      assert.ok(close(image.mean, c.mean) && close(image.std, c.std), `${label} mean/std`);
       assert.equal(ours.numClasses, c.numClasses, label);
       assert.equal(ours.firstConv, c.firstConv, label);
       assert.deepEqual(ours.classifier, c.classifier, label);
@@ -176,13 +177,14 @@ test('pretrained cfgs: tags (default first), hub ids and preprocessing equal tim
     assert.deepEqual(Object.keys(entry.pretrained).sort(), weights.map((w) => tags[w.weights]).sort(), `${name} tags`);
     for (const w of weights) {
       const ours = entry.pretrained[tags[w.weights]];
+      const image = ours.preprocess.image!;
       const label = `${name}.${tags[w.weights]}`;
       assert.equal(ours.keyLayout, 'torchvision', label);
-      assert.deepEqual(ours.inputSize, [3, ...w.minSize], label);
-      assert.equal(ours.inputSize[1], w.crop, label);
-      assert.equal(Math.floor(w.crop / ours.cropPct), w.resize, `${label} resize`);
-      assert.equal(ours.interpolation, w.interpolation, label);
-      assert.ok(close(ours.mean, w.mean) && close(ours.std, w.std), `${label} mean/std`);
+      assert.deepEqual(image.inputSize, [3, ...w.minSize], label);
+      assert.equal(image.inputSize[1], w.crop, label);
+      assert.equal(Math.floor(w.crop / image.cropPct), w.resize, `${label} resize`);
+      assert.equal(image.interpolation, w.interpolation, label);
+      assert.ok(close(image.mean, w.mean) && close(image.std, w.std), `${label} mean/std`);
     }
   }
 });
@@ -195,7 +197,7 @@ test('typed errors: bad configs and inputs name the layer, the expected and the 
   assert.throws(() => new VisionTransformerDistilled(tiny, { globalPool: 'avg' }), (e: unknown) => e instanceof ArgumentError && /globalPool 'token'/.test(e.message));
   const model = new VisionTransformer({ ...tiny, depth: 1 }, { numClasses: 3 });
   assert.throws(() => model.forward(seededInput([3, 224, 224], 1)), (e: unknown) => e instanceof ShapeError && /expected pixels \[B, C, H, W\], got shape \[3, 224, 224\]/.test(e.message));
-  assert.throws(() => model.forward(seededInput([1, 3, 224, 192], 1)), (e: unknown) => e instanceof ShapeError && /224×192, expected the model's 224×224/.test(e.message));
+  assert.throws(() => model.forward(seededInput([1, 3, 224, 192], 1)), (e: unknown) => e instanceof ShapeError && /224×192, expected 224×224, the size this model was built for/.test(e.message));
 });
 
 test('resetClassifier: new head width, optional pooling change; distilled models reset both heads', () => {

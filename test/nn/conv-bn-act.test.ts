@@ -28,13 +28,13 @@ test('eval mode: the fused kernel equals conv → bn → add → relu, row-major
   bn.eval();
   const ref = T.noGrad(() => unfused(conv, bn, x, residual));
   for (const input of [x, T.toChannelsLast(x)]) {
-    const y = T.noGrad(() => nn.convBnAct(conv, bn, input, { residual, relu: true }));
+    const y = T.noGrad(() => nn.convBnAct(conv, bn, input, { skip: { tensor: residual, overwritable: false }, relu: true }));
     assert.equal(T.isChannelsLast(y), T.isChannelsLast(input), 'output keeps the input layout');
     assertClose(y, ref, F32_TOL, 'fused');
   }
   conv.to('bfloat16');
   bn.to('bfloat16');
-  const low = T.noGrad(() => nn.convBnAct(conv, bn, T.toChannelsLast(x.to('bfloat16')), { residual: residual.to('bfloat16'), relu: true }));
+  const low = T.noGrad(() => nn.convBnAct(conv, bn, T.toChannelsLast(x.to('bfloat16')), { skip: { tensor: residual.to('bfloat16'), overwritable: false }, relu: true }));
   assert.equal(low.dtype, 'bfloat16');
   assertClose(low.float(), ref, BF16_TOL, 'bf16 fused');
 });
@@ -66,7 +66,7 @@ test('eval mode with gradients: the recorded path gives the grads of the unfused
     return [conv.weight.grad!, bn.weight!.grad!, bn.bias!.grad!];
   };
   const xi = x.detach().requiresGrad_(true);
-  const fused = grads(() => nn.convBnAct(conv, bn, xi, { residual, relu: true }));
+  const fused = grads(() => nn.convBnAct(conv, bn, xi, { skip: { tensor: residual, overwritable: false }, relu: true }));
   const ref = grads(() => unfused(conv, bn, xi, residual));
   fused.forEach((g, i) => assertClose(g, ref[i], F32_TOL, `grad ${i}`));
 });
@@ -111,18 +111,18 @@ test('toChannelsLast lays out [N, C, ...] with C innermost, passes grads through
   assert.throws(() => T.toChannelsLast(T.ones([3, 4])), /toChannelsLast: expected an \[N, C, \.\.\.spatial\] tensor, got shape \[3, 4\]/);
 });
 
-test('overwriteResidual: the fused kernel writes over a channels-last residual; the recorded path leaves it alone', () => {
+test('an overwritable skip: the fused kernel writes over a channels-last residual; the recorded path leaves it alone', () => {
   const { conv, bn, x, residual } = unit(6);
   conv.eval();
   bn.eval();
   const ref = T.noGrad(() => unfused(conv, bn, x, residual));
   const dead = T.toChannelsLast(residual.clone());
-  const y = T.noGrad(() => nn.convBnAct(conv, bn, T.toChannelsLast(x), { residual: dead, relu: true, overwriteResidual: true }));
+  const y = T.noGrad(() => nn.convBnAct(conv, bn, T.toChannelsLast(x), { skip: { tensor: dead, overwritable: true }, relu: true }));
   assert.equal(y.storage, dead.storage, 'output reuses the residual storage');
   assertClose(y, ref, F32_TOL, 'values');
   const kept = T.toChannelsLast(residual.clone());
   const xg = T.toChannelsLast(x).detach().requiresGrad_(true);
-  const yg = nn.convBnAct(conv, bn, xg, { residual: kept, relu: true, overwriteResidual: true });
+  const yg = nn.convBnAct(conv, bn, xg, { skip: { tensor: kept, overwritable: true }, relu: true });
   assert.notEqual(yg.storage, kept.storage);
   assertClose(kept, residual, 0, 'residual untouched when recording');
   assertClose(yg, ref, F32_TOL, 'recorded values');

@@ -3,7 +3,7 @@
  * parameters qkv.{weight,bias} [3·D, D] (rows: q, then k, then v; head h owns rows h·d..(h+1)·d−1
  * within each) and proj.{weight,bias} [D, D].
  */
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../../errors.ts';
 import { scaledDotProductAttention } from '../../tensor/ops/attention.ts';
 import { add } from '../../tensor/ops/elementwise.ts';
 import { linearEpilogue } from '../../tensor/ops/linalg.ts';
@@ -55,7 +55,7 @@ export class Attention extends Module {
    * [B, H, N, N]; `residual` (a block's skip connection) is added to the output.
    */
   override forward(x: Tensor, attnMask: Tensor | null = null, residual: Tensor | null = null): Tensor {
-    if (x.ndim !== 3) throw new ShapeError(`Attention: expected tokens [B, N, D], got shape [${x.shape.join(', ')}]`);
+    if (x.ndim !== 3) throw new ShapeError(`Attention: expected tokens [B, N, D], got shape ${formatShape(x.shape)}`);
     const [B, N, D] = x.shape;
     const qkv = permute(reshape(this.qkv.forward(x), [B, N, 3, this.numHeads, this.headDim]), [2, 0, 3, 1, 4]); // (3, B, H, N, d)
     const out = scaledDotProductAttention(select(qkv, 0, 0), select(qkv, 0, 1), select(qkv, 0, 2), {

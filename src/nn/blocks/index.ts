@@ -8,3 +8,4 @@ export { LayerScale } from './layer-scale.ts';
 export { PatchEmbed, type PatchEmbedOptions, type PatchEmbedFormat, type TokenEmbed, type TokenEmbedArgs } from './patch-embed.ts';
 export { resampleAbsPosEmbed, type ResamplePosEmbedOptions } from './pos-embed.ts';
 export { Block, type BlockOptions } from './transformer.ts';
+export { residualSkip, type Skip } from './residual.ts';

@@ -2,7 +2,7 @@
  * PatchEmbed: image → patch tokens with one strided convolution (timm `layers/patch_embed.py`,
  * same names: `proj` Conv2d(inChans, embedDim, k = s = patch), optional `norm`).
  */
-import { ShapeError } from '../../errors.ts';
+import { formatShape, ShapeError } from '../../errors.ts';
 import { pad, permute, reshape } from '../../tensor/ops/shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Module } from '../module.ts';
@@ -99,15 +99,15 @@ export class PatchEmbed extends Module implements TokenEmbed {
   }
 
   override forward(x: Tensor): Tensor {
-    if (x.ndim !== 4) throw new ShapeError(`PatchEmbed: expected pixels [B, C, H, W], got shape [${x.shape.join(', ')}]`);
+    if (x.ndim !== 4) throw new ShapeError(`PatchEmbed: expected pixels [B, C, H, W], got shape ${formatShape(x.shape)}`);
     const [, , H, W] = x.shape;
     const [ph, pw] = this.patchSize;
     if (this.strictImgSize) {
       if (H !== this.imgSize[0] || W !== this.imgSize[1]) {
-        throw new ShapeError(`PatchEmbed: input is ${H}×${W}, expected the model's ${this.imgSize[0]}×${this.imgSize[1]} (build the model with imgSize or dynamicImgSize for other sizes)`);
+        throw new ShapeError(`PatchEmbed: input is ${H}×${W}, expected ${this.imgSize[0]}×${this.imgSize[1]}, the size this model was built for; resize the input to it (in code, a model built with { imgSize: N } or { dynamicImgSize: true } takes other sizes)`);
       }
     } else if (!this.dynamicImgPad && (H % ph !== 0 || W % pw !== 0)) {
-      throw new ShapeError(`PatchEmbed: input ${H}×${W} must be divisible by the patch size ${ph}×${pw} (or enable dynamicImgPad)`);
+      throw new ShapeError(`PatchEmbed: input ${H}×${W} must be divisible by the patch size ${ph}×${pw} (in code, a model built with { dynamicImgPad: true } pads other sizes)`);
     }
     if (this.dynamicImgPad) {
       const padH = (ph - (H % ph)) % ph;

@@ -6,7 +6,7 @@
  * support widened by the scale when shrinking), here reproduced from torch 1.13's
  * `_upsample_bicubic2d_aa` as a tap table for resampleAlong.
  */
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../../errors.ts';
 import { cast } from '../../tensor/ops/elementwise.ts';
 import { interpolate, resampleAlong, type ResampleTaps } from '../../tensor/ops/resample.ts';
 import { cat, narrow, permute, reshape } from '../../tensor/ops/shape.ts';
@@ -73,7 +73,7 @@ export function resampleAbsPosEmbed(posEmbed: Tensor, newSize: readonly [number,
   const prefix = options.numPrefixTokens ?? 1;
   const mode = options.interpolation ?? 'bicubic';
   if (mode !== 'bicubic' && mode !== 'bilinear') throw new ArgumentError(`${op}: interpolation must be 'bicubic' or 'bilinear', got '${String(mode)}'`);
-  if (posEmbed.ndim !== 3 || posEmbed.shape[0] !== 1) throw new ShapeError(`${op}: expected a position embedding [1, N, D], got shape [${posEmbed.shape.join(', ')}]`);
+  if (posEmbed.ndim !== 3 || posEmbed.shape[0] !== 1) throw new ShapeError(`${op}: expected a position embedding [1, N, D], got shape ${formatShape(posEmbed.shape)}`);
   if (!Number.isInteger(prefix) || prefix < 0) throw new ArgumentError(`${op}: numPrefixTokens must be an integer >= 0, got ${prefix}`);
   const [nh, nw] = newSize;
   if (!Number.isInteger(nh) || !Number.isInteger(nw) || nh < 1 || nw < 1) throw new ArgumentError(`${op}: newSize must be two positive integers, got [${newSize.join(', ')}]`);
@@ -83,7 +83,7 @@ export function resampleAbsPosEmbed(posEmbed: Tensor, newSize: readonly [number,
   const side = Math.floor(Math.sqrt(gridTokens));
   const [oh, ow] = options.oldSize ?? [side, side];
   if (oh * ow !== gridTokens) {
-    throw new ShapeError(`${op}: the embedding has ${gridTokens} grid tokens (shape [${posEmbed.shape.join(', ')}], ${prefix} prefix), which is not a ${oh}×${ow} grid`);
+    throw new ShapeError(`${op}: the embedding has ${gridTokens} grid tokens (shape ${formatShape(posEmbed.shape)}, ${prefix} prefix), which is not a ${oh}×${ow} grid`);
   }
   const D = posEmbed.shape[2];
   let grid = permute(reshape(cast(narrow(posEmbed, 1, prefix, gridTokens), 'float32'), [1, oh, ow, D]), [0, 3, 1, 2]); // (1, D, oh, ow)

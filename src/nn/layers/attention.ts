@@ -4,7 +4,7 @@
  * when kdim/vdim differ from E, q_proj_weight [E, E], k_proj_weight [E, kdim],
  * v_proj_weight [E, vdim]. add_bias_kv and add_zero_attn are not supported.
  */
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../../errors.ts';
 import { empty, zeros } from '../../tensor/creation.ts';
 import { isFloating } from '../../tensor/dtype.ts';
 import { dropout, softmax } from '../../tensor/ops/activation.ts';
@@ -48,7 +48,6 @@ export interface MultiheadAttentionForwardOptions {
   averageAttnWeights?: boolean;
 }
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** Multi-head attention: out_proj(softmax(q·kᵀ/√d + mask)·v) with q, k, v projected from query, key, value. */
 export class MultiheadAttention extends Module {
@@ -119,9 +118,9 @@ export class MultiheadAttention extends Module {
    */
   override forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const batched = query.ndim === 3;
-    if (query.ndim !== 3 && query.ndim !== 2) throw new ShapeError(`MultiheadAttention: query must be [L, N, E] or unbatched [L, E], got ${fmt(query.shape)}`);
+    if (query.ndim !== 3 && query.ndim !== 2) throw new ShapeError(`MultiheadAttention: query must be [L, N, E] or unbatched [L, E], got ${formatShape(query.shape)}`);
     if (key.ndim !== query.ndim || value.ndim !== query.ndim) {
-      throw new ShapeError(`MultiheadAttention: key ${fmt(key.shape)} and value ${fmt(value.shape)} must have the rank of query ${fmt(query.shape)}`);
+      throw new ShapeError(`MultiheadAttention: key ${formatShape(key.shape)} and value ${formatShape(value.shape)} must have the rank of query ${formatShape(query.shape)}`);
     }
     // Work in [N, L, E].
     const toBatchFirst = (t: Tensor) => (!batched ? unsqueeze(t, 0) : this.batchFirst ? t : transpose(t, 0, 1));
@@ -134,10 +133,10 @@ export class MultiheadAttention extends Module {
     const D = this.headDim;
     if (E !== this.embedDim) throw new ShapeError(`MultiheadAttention: query has ${E} features, expected embedDim ${this.embedDim}`);
     if (k0.shape[2] !== this.kdim || v0.shape[2] !== this.vdim) {
-      throw new ShapeError(`MultiheadAttention: key ${fmt(key.shape)} and value ${fmt(value.shape)} must end in kdim ${this.kdim} and vdim ${this.vdim}`);
+      throw new ShapeError(`MultiheadAttention: key ${formatShape(key.shape)} and value ${formatShape(value.shape)} must end in kdim ${this.kdim} and vdim ${this.vdim}`);
     }
     if (k0.shape[0] !== N || v0.shape[0] !== N || v0.shape[1] !== S) {
-      throw new ShapeError(`MultiheadAttention: query ${fmt(query.shape)}, key ${fmt(key.shape)} and value ${fmt(value.shape)} disagree on batch or source length`);
+      throw new ShapeError(`MultiheadAttention: query ${formatShape(query.shape)}, key ${formatShape(key.shape)} and value ${formatShape(value.shape)} disagree on batch or source length`);
     }
 
     let projected: Tensor[];
@@ -159,12 +158,12 @@ export class MultiheadAttention extends Module {
       const m = options.attnMask;
       if (m.ndim === 2 && m.shape[0] === L && m.shape[1] === S) mask = reshape(this.#additive('attnMask', m, q), [1, 1, L, S]);
       else if (m.ndim === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S) mask = reshape(this.#additive('attnMask', m, q), [N, H, L, S]);
-      else throw new ShapeError(`MultiheadAttention: attnMask has shape ${fmt(m.shape)}, expected [${L}, ${S}] or [${N * H}, ${L}, ${S}]`);
+      else throw new ShapeError(`MultiheadAttention: attnMask has shape ${formatShape(m.shape)}, expected [${L}, ${S}] or [${N * H}, ${L}, ${S}]`);
     }
     if (options.keyPaddingMask) {
       const m = batched ? options.keyPaddingMask : unsqueeze(options.keyPaddingMask, 0);
       if (m.ndim !== 2 || m.shape[0] !== N || m.shape[1] !== S) {
-        throw new ShapeError(`MultiheadAttention: keyPaddingMask has shape ${fmt(options.keyPaddingMask.shape)}, expected ${batched ? `[${N}, ${S}]` : `[${S}]`}`);
+        throw new ShapeError(`MultiheadAttention: keyPaddingMask has shape ${formatShape(options.keyPaddingMask.shape)}, expected ${batched ? `[${N}, ${S}]` : `[${S}]`}`);
       }
       const padding = reshape(this.#additive('keyPaddingMask', m, q), [N, 1, 1, S]);
       mask = mask ? add(mask, padding) : padding;

@@ -1,8 +1,8 @@
 /** Containers (torch.nn.Sequential, ModuleList, ModuleDict): children named like torch's. */
 import { ArgumentError, IndexError } from '../../errors.ts';
-import { tidySequence } from '../../tensor/autograd.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { Module } from '../module.ts';
+import { runBlocks } from '../run-blocks.ts';
 
 /** A module mapping one tensor to one tensor, as Sequential chains them. */
 export interface UnaryModule extends Module {
@@ -18,9 +18,9 @@ function resolveIndex(op: string, index: number, length: number): number {
 
 /**
  * Runs its modules in order. Children are named '0', '1', ... (or by the names given to
- * `Sequential.named`), which is where their checkpoint keys come from. Without autograd each
- * module runs under `tidySequence`: what it makes and does not return, and its input once the
- * next module has run, are released then, so a module must not keep those tensors.
+ * `Sequential.named`), which is where their checkpoint keys come from. The modules run as a
+ * chain of blocks (runBlocks): without autograd what each makes and does not return, and its
+ * input once the next module has run, are released then, so a module must not keep those tensors.
  */
 export class Sequential extends Module {
   readonly #layers: UnaryModule[] = [];
@@ -62,7 +62,7 @@ export class Sequential extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return tidySequence(x, this.#layers, (layer, x) => layer.forward(x));
+    return runBlocks(x, this.#layers);
   }
 }
 

@@ -14,15 +14,15 @@ import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
 import { contiguous, reshape } from '../../tensor/ops/shape.ts';
 import { DerivedValue } from '../../tensor/derived.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
+import type { Skip } from '../blocks/residual.ts';
 import type { Conv2d } from './conv.ts';
 import type { BatchNorm2d } from './norm.ts';
+import { Sequential } from './containers.ts';
 
-/** What follows the norm: a tensor of the output's shape to add, then ReLU. */
+/** What follows the norm: a residual block's skip (of the output's shape) to add, then ReLU. */
 export interface ConvBnActOptions {
-  residual?: Tensor | null;
+  skip?: Skip | null;
   relu?: boolean;
-  /** The residual is dead after this call: the fused kernel may write its output over it. */
-  overwriteResidual?: boolean;
 }
 
 interface FoldedConv {
@@ -47,15 +47,38 @@ function folded(conv: Conv2d, affine: { scale: Tensor; shift: Tensor }): FoldedC
 /** act(bn(conv(x)) + residual); in eval mode the norm is folded into the conv and all of it runs as one kernel. */
 export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, options: ConvBnActOptions = {}): Tensor {
   const affine = conv.paddingMode === 'zeros' ? bn.evalAffine() : null;
+  const residual = options.skip?.tensor ?? null;
   if (affine) {
     const geometry = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
-    if (!needsGrad(x, conv.weight, conv.bias, affine.scale, affine.shift, options.residual)) {
+    // A kernel never writes over the tensor it reads: a skip that is also this conv's input stays.
+    const overwriteResidual = (options.skip?.overwritable ?? false) && residual!.storage !== x.storage;
+    const epilogue = { residual, relu: options.relu, overwriteResidual };
+    if (!needsGrad(x, conv.weight, conv.bias, affine.scale, affine.shift, residual)) {
       const { weight, bias } = folded(conv, affine);
-      return conv2dEpilogue(x, weight, bias, geometry, options);
+      return conv2dEpilogue(x, weight, bias, geometry, epilogue);
     }
-    return conv2dEpilogue(x, conv.weight, conv.bias, geometry, { ...affine, ...options });
+    return conv2dEpilogue(x, conv.weight, conv.bias, geometry, { ...affine, ...epilogue });
   }
   let y = bn.forward(conv.forward(x));
-  if (options.residual) y = add(y, options.residual);
+  if (residual) y = add(y, residual);
   return options.relu ? relu(y) : y;
+}
+
+/**
+ * Conv2d then BatchNorm2d as one module (torchvision's `downsample` projection): children '0'
+ * and '1' as in an nn.Sequential, so checkpoints keep their keys, run as one fused kernel.
+ */
+export class ConvNorm extends Sequential {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm2d;
+
+  constructor(conv: Conv2d, bn: BatchNorm2d) {
+    super(conv, bn);
+    this.conv = conv;
+    this.bn = bn;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return convBnAct(this.conv, this.bn, x);
+  }
 }

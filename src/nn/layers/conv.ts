@@ -3,7 +3,7 @@
  * init and options as torch; the compute is the functional ops of src/tensor/ops/conv.ts.
  * Inputs may be batched [N, C, ...] or unbatched [C, ...].
  */
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../../errors.ts';
 import { empty } from '../../tensor/creation.ts';
 import {
   conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d,
@@ -103,7 +103,7 @@ abstract class ConvBase extends Module {
   protected batched(x: Tensor, fn: (xb: Tensor) => Tensor): Tensor {
     const n = this.spatialDims;
     if (x.ndim !== n + 1 && x.ndim !== n + 2) {
-      throw new ShapeError(`${this.layerName}: expected input of rank ${n + 1} (unbatched) or ${n + 2} (batched), got shape [${x.shape.join(', ')}]`);
+      throw new ShapeError(`${this.layerName}: expected input of rank ${n + 1} (unbatched) or ${n + 2} (batched), got shape ${formatShape(x.shape)}`);
     }
     return x.ndim === n + 1 ? squeeze(fn(unsqueeze(x, 0)), 0) : fn(x);
   }
@@ -199,7 +199,7 @@ export abstract class ConvTransposeNd extends ConvBase {
       const minSize = (x.shape[x.ndim - n + d] - 1) * this.stride[d] - 2 * this.padding[d] + this.dilation[d] * (this.kernelSize[d] - 1) + 1;
       const maxSize = minSize + this.stride[d] - 1;
       if (!(size >= minSize && size <= maxSize)) {
-        throw new ArgumentError(`${this.layerName}: requested an output size of [${sizes.join(', ')}], but valid sizes for dim ${d} range from ${minSize} to ${maxSize} (for an input of [${x.shape.join(', ')}])`);
+        throw new ArgumentError(`${this.layerName}: requested an output size of [${sizes.join(', ')}], but valid sizes for dim ${d} range from ${minSize} to ${maxSize} (for an input of ${formatShape(x.shape)})`);
       }
       return size - minSize;
     });

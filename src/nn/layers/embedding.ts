@@ -1,5 +1,5 @@
 /** Embedding (torch.nn.Embedding): a lookup table of rows indexed by integer ids. */
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../../errors.ts';
 import { empty } from '../../tensor/creation.ts';
 import { add, cast, eq, mul, sub } from '../../tensor/ops/elementwise.ts';
 import { embedding } from '../../tensor/ops/index.ts';
@@ -38,7 +38,7 @@ export class Embedding extends Module {
     const given = options.weight;
     if (given) {
       if (given.ndim !== 2 || given.shape[0] !== numEmbeddings || given.shape[1] !== embeddingDim) {
-        throw new ShapeError(`Embedding: weight has shape [${given.shape.join(', ')}], expected [${numEmbeddings}, ${embeddingDim}]`);
+        throw new ShapeError(`Embedding: weight has shape ${formatShape(given.shape)}, expected [${numEmbeddings}, ${embeddingDim}]`);
       }
       this.weight = this.param('weight', new Parameter(given, !(options.freeze ?? false)));
     } else {
@@ -49,7 +49,7 @@ export class Embedding extends Module {
 
   /** An Embedding holding `weights` (shared, not copied), frozen unless freeze is false. */
   static fromPretrained(weights: Tensor, options: { freeze?: boolean; paddingIdx?: number | null } = {}): Embedding {
-    if (weights.ndim !== 2) throw new ShapeError(`Embedding.fromPretrained: weights must be [num, dim], got shape [${weights.shape.join(', ')}]`);
+    if (weights.ndim !== 2) throw new ShapeError(`Embedding.fromPretrained: weights must be [num, dim], got shape ${formatShape(weights.shape)}`);
     return new Embedding(weights.shape[0], weights.shape[1], { weight: weights, freeze: options.freeze ?? true, paddingIdx: options.paddingIdx });
   }
 

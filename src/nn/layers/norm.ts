@@ -2,7 +2,7 @@
  * Normalization layers (torch.nn.BatchNorm1d/2d/3d, LayerNorm, GroupNorm): parameters,
  * buffers and their names as torch; compute by src/tensor/ops/norm.ts.
  */
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../../errors.ts';
 import { ones, scalarTensor, zeros } from '../../tensor/creation.ts';
 import { add, cast, mul } from '../../tensor/ops/elementwise.ts';
 import { neg, rsqrt } from '../../tensor/ops/unary.ts';
@@ -96,7 +96,7 @@ export abstract class BatchNormNd extends Module {
 
   override forward(x: Tensor): Tensor {
     if (!this.#ranks.includes(x.ndim)) {
-      throw new ShapeError(`${this.#name}: expected input of rank ${this.#ranks.join(' or ')}, got shape [${x.shape.join(', ')}]`);
+      throw new ShapeError(`${this.#name}: expected input of rank ${this.#ranks.join(' or ')}, got shape ${formatShape(x.shape)}`);
     }
     let factor = this.momentum ?? 0;
     if (this.training && this.numBatchesTracked) {

@@ -4,7 +4,7 @@
  * puts the odd unit after the data. Ported checkpoints from TF/JAX (the R50+ViT hybrid, BiT,
  * EfficientNet-TF) need the exact TF geometry to reproduce their outputs.
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError, formatShape } from '../../errors.ts';
 import { pad } from '../../tensor/ops/shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 
@@ -36,7 +36,7 @@ export function samePadding(size: number, kernel: number, stride = 1, dilation =
  * (timm's pad_same); returns x itself when no padding is needed.
  */
 export function padSame(x: Tensor, kernel: readonly number[], stride: readonly number[], dilation: readonly number[] = [1, 1], value = 0): Tensor {
-  if (x.ndim < 2) throw new ArgumentError(`padSame: expected an input with at least 2 dims [..., H, W], got shape [${x.shape.join(', ')}]`);
+  if (x.ndim < 2) throw new ArgumentError(`padSame: expected an input with at least 2 dims [..., H, W], got shape ${formatShape(x.shape)}`);
   const [top, bottom] = samePadding(x.shape[x.ndim - 2], kernel[0], stride[0], dilation[0]);
   const [left, right] = samePadding(x.shape[x.ndim - 1], kernel[1], stride[1], dilation[1]);
   if (top + bottom + left + right === 0) return x;
