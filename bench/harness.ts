@@ -2,7 +2,7 @@
  * Shared benchmark plumbing: median timings after warm-up, machine description, a results
  * table with tsvision / peer ratios, and CSV rows appended under bench/results/.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -230,6 +230,40 @@ export function probeTorch(timmPathDefault = ''): TorchPeer {
   if (r.status === 0 && last) return JSON.parse(last) as TorchPeer;
   const why = r.stderr?.trim().split('\n').pop() ?? r.error?.message ?? `exit ${r.status}`;
   return { ok: false, reason: /No module named 'torch'/.test(why) ? `python3-torch is not installed for ${PYTHON}` : why };
+}
+
+/** What a finished child process left: its output, and how it ended. */
+export interface ChildOutcome {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the child could not be started. */
+  error: Error | null;
+}
+
+/** Runs a command in the repo root to completion, killed with SIGKILL after timeoutSeconds; never rejects. */
+export function runChild(command: string, args: readonly string[], timeoutSeconds: number): Promise<ChildOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', (error) => resolve({ stdout, stderr, code: null, signal: null, error }));
+    child.on('close', (code, signal) => resolve({ stdout, stderr, code, signal, error: null }));
+  });
+}
+
+/** The JSON objects among a child's output lines, in order (other lines are skipped). */
+export function jsonLines<T>(stdout: string): T[] {
+  return stdout.trim().split('\n').flatMap((line): T[] => {
+    try {
+      return [JSON.parse(line) as T];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Builds a registry model for a bench child, or says it is not registered yet (a 'pending' row). */

@@ -12,12 +12,12 @@
  * that and the PyTorch peer need /usr/bin/python3 with torch and a timm checkout on TIMM_PATH,
  * and their rows say 'n/a' with the reason when these are missing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../src/index.ts';
 import {
-  PYTHON, appendResults, formatTable, loadAverage, machineInfo, probeTorch, repoRoot, tsvisionVersion,
+  PYTHON, appendResults, formatTable, jsonLines, loadAverage, machineInfo, probeTorch, repoRoot, runChild, tsvisionVersion,
   type Measurement, type ThroughputPlan,
 } from './harness.ts';
 import type { RunResult, RunSpec } from './model-runner.ts';
@@ -84,25 +84,13 @@ export function onnxGraph(model: string, python: PythonPeer): { ok: true; file: 
 }
 
 /** Runs one child to completion; resolves to its RunResult (a failure when it died or printed no result). */
-function runChild(command: string, args: readonly string[]): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_SECONDS * 1000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', (e) => resolve({ ok: false, status: 'failed', reason: e.message }));
-    child.on('close', (code, signal) => {
-      const last = stdout.trim().split('\n').pop();
-      try {
-        if (last) return resolve(JSON.parse(last) as RunResult);
-      } catch {
-        // not a result line: reported below with the exit status
-      }
-      const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${CHILD_TIMEOUT_SECONDS} s or out of memory)` : ''}` : `exit ${code}`;
-      resolve({ ok: false, status: 'failed', reason: `${why}: ${stderr.trim().split('\n').pop() ?? ''}` });
-    });
-  });
+async function runModelChild(command: string, args: readonly string[]): Promise<RunResult> {
+  const { stdout, stderr, code, signal, error } = await runChild(command, args, CHILD_TIMEOUT_SECONDS);
+  if (error) return { ok: false, status: 'failed', reason: error.message };
+  const result = jsonLines<RunResult>(stdout).at(-1);
+  if (result) return result;
+  const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${CHILD_TIMEOUT_SECONDS} s or out of memory)` : ''}` : `exit ${code}`;
+  return { ok: false, status: 'failed', reason: `${why}: ${stderr.trim().split('\n').pop() ?? ''}` };
 }
 
 /** One row of the table: a measured engine, or a cell saying why it was not. */
@@ -233,8 +221,8 @@ async function measure(model: string, batch: number, engine: Engine, ctx: Contex
     imgSize: IMG_SIZE, numClasses: NUM_CLASSES, plan: planFor(batch), onnxFile: ctx.graph.ok ? ctx.graph.file : undefined,
   };
   const result = engine.impl === 'pytorch'
-    ? await runChild(PYTHON, [TORCH_PEER, JSON.stringify(spec)])
-    : await runChild(process.execPath, ['--import', 'tsx', MODEL_RUNNER, JSON.stringify(spec)]);
+    ? await runModelChild(PYTHON, [TORCH_PEER, JSON.stringify(spec)])
+    : await runModelChild(process.execPath, ['--import', 'tsx', MODEL_RUNNER, JSON.stringify(spec)]);
   if (result.ok) return result;
   return result.status === 'pending' ? 'pending' : `failed: ${result.reason}`;
 }

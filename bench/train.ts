@@ -13,11 +13,10 @@
  * project past --max-seconds stops early and its row shows '–' with the projected time: Debian's
  * torch uses the reference BLAS, so its f32 Linear layers (ViT) are very slow.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import * as T from '../src/index.ts';
 import {
-  PYTHON, appendResults, formatTable, loadAverage, machineInfo, median, probeTorch, repoRoot, tsvisionVersion, type Measurement, type TorchPeer,
+  PYTHON, appendResults, formatTable, jsonLines, loadAverage, machineInfo, median, probeTorch, repoRoot, runChild, tsvisionVersion, type Measurement, type TorchPeer,
 } from './harness.ts';
 import type { TrainEvent, TrainFigures, TrainResult, TrainSpec } from './train-runner.ts';
 
@@ -60,39 +59,25 @@ function trainPeer(): TorchPeer & { library?: string } {
  * Runs one child; resolves to its TrainResult. A child killed at its time limit (or that dies)
  * is projected from its last progress event: a whole step, or about 3× its first forward pass.
  */
-function runChild(command: string, args: readonly string[], spec: TrainSpec): Promise<TrainResult> {
+async function runTrainChild(command: string, args: readonly string[], spec: TrainSpec): Promise<TrainResult> {
   const limitSeconds = spec.maxSeconds + STARTUP_ALLOWANCE_SECONDS;
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], timeout: limitSeconds * 1000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', (e) => resolve({ ok: false, status: 'failed', reason: e.message }));
-    child.on('close', (code, signal) => {
-      const lines = stdout.trim().split('\n').flatMap((l): (TrainResult | TrainEvent)[] => {
-        try {
-          return [JSON.parse(l) as TrainResult | TrainEvent];
-        } catch {
-          return [];
-        }
-      });
-      const result = lines.find((l): l is TrainResult => 'ok' in l);
-      if (result) return resolve(result);
-      const events = lines.filter((l): l is TrainEvent => 'event' in l);
-      const lastStep = events.filter((e) => e.event === 'step').at(-1);
-      const forward = events.find((e) => e.event === 'forward');
-      const steps = spec.warmup + spec.steps;
-      if (signal === 'SIGKILL' && (lastStep || forward)) {
-        const perStep = lastStep ? lastStep.ms / 1000 : (3 * forward!.ms) / 1000;
-        const projected = perStep * steps;
-        const basis = lastStep ? `${perStep.toFixed(0)} s/step` : `~${perStep.toFixed(0)} s/step from 3× its first forward pass`;
-        return resolve({ ok: false, status: 'capped', projectedSeconds: projected, reason: `killed at ${limitSeconds} s; ${steps} steps project ${projected.toFixed(0)} s at ${basis}` });
-      }
-      const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` (time limit ${limitSeconds} s before its first forward pass ended, or out of memory)` : ''}` : `exit ${code}`;
-      resolve({ ok: false, status: 'failed', reason: `${why}: ${stderr.trim().split('\n').pop() ?? ''}` });
-    });
-  });
+  const { stdout, stderr, code, signal, error } = await runChild(command, args, limitSeconds);
+  if (error) return { ok: false, status: 'failed', reason: error.message };
+  const lines = jsonLines<TrainResult | TrainEvent>(stdout);
+  const result = lines.find((l): l is TrainResult => 'ok' in l);
+  if (result) return result;
+  const events = lines.filter((l): l is TrainEvent => 'event' in l);
+  const lastStep = events.filter((e) => e.event === 'step').at(-1);
+  const forward = events.find((e) => e.event === 'forward');
+  const steps = spec.warmup + spec.steps;
+  if (signal === 'SIGKILL' && (lastStep || forward)) {
+    const perStep = lastStep ? lastStep.ms / 1000 : (3 * forward!.ms) / 1000;
+    const projected = perStep * steps;
+    const basis = lastStep ? `${perStep.toFixed(0)} s/step` : `~${perStep.toFixed(0)} s/step from 3× its first forward pass`;
+    return { ok: false, status: 'capped', projectedSeconds: projected, reason: `killed at ${limitSeconds} s; ${steps} steps project ${projected.toFixed(0)} s at ${basis}` };
+  }
+  const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` (time limit ${limitSeconds} s before its first forward pass ended, or out of memory)` : ''}` : `exit ${code}`;
+  return { ok: false, status: 'failed', reason: `${why}: ${stderr.trim().split('\n').pop() ?? ''}` };
 }
 
 interface Options {
@@ -209,8 +194,8 @@ export async function runTrainBench(args: readonly string[]): Promise<void> {
       else if (engine.impl === 'pytorch' && !torch.ok) result = `n/a: ${torch.reason}`;
       else {
         const child = engine.impl === 'pytorch'
-          ? await runChild(PYTHON, [TORCH_PEER, JSON.stringify(spec)], spec)
-          : await runChild(process.execPath, ['--import', 'tsx', TRAIN_RUNNER, JSON.stringify(spec)], spec);
+          ? await runTrainChild(PYTHON, [TORCH_PEER, JSON.stringify(spec)], spec)
+          : await runTrainChild(process.execPath, ['--import', 'tsx', TRAIN_RUNNER, JSON.stringify(spec)], spec);
         result = cellOf(child);
         if (!child.ok && child.status === 'capped') detail = ` [${child.reason}]`;
       }

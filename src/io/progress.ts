@@ -65,13 +65,35 @@ export function formatProgress(p: TransferProgress): string {
   return parts.join('  ');
 }
 
+/** A bar of `width` cells, `fraction` of them filled: `[######      ]`. */
+export function progressBar(fraction: number, width: number): string {
+  const filled = Math.max(0, Math.min(width, Math.round(width * fraction)));
+  return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}]`;
+}
+
+/** One self-rewriting line on a terminal: each draw replaces the last, cut to the terminal's width; end() moves to a new line. */
+export class StatusLine {
+  constructor(private readonly stream: ProgressStream) {}
+
+  /** Replaces the line with text. */
+  draw(text: string): void {
+    const width = this.stream.columns ?? 0;
+    this.stream.write(`\r${width > 1 && text.length >= width ? text.slice(0, width - 1) : text}\x1b[K`);
+  }
+
+  /** Leaves the line as it is and starts a new one. */
+  end(): void {
+    this.stream.write('\n');
+  }
+}
+
 /** Tracks one transfer and reports it to `onProgress`, or to `stream` when that is a TTY. */
 export class ProgressReporter {
   private readonly startedAt = performance.now();
   private readonly startDone: number;
   private done: number;
   private lastReportAt = -Infinity;
-  private readonly tty: ProgressStream | undefined;
+  private readonly line: StatusLine | undefined;
 
   constructor(
     private readonly label: string,
@@ -82,7 +104,7 @@ export class ProgressReporter {
   ) {
     this.startDone = resumedFrom;
     this.done = resumedFrom;
-    this.tty = !onProgress && stream.isTTY ? stream : undefined;
+    this.line = !onProgress && stream.isTTY ? new StatusLine(stream) : undefined;
   }
 
   /** Bytes present so far. */
@@ -100,7 +122,7 @@ export class ProgressReporter {
   /** Sends the final report and ends the terminal line. */
   finish(): void {
     this.report(performance.now());
-    this.tty?.write('\n');
+    this.line?.end();
   }
 
   private report(now: number): void {
@@ -111,10 +133,8 @@ export class ProgressReporter {
     const progress: TransferProgress = { label: this.label, done: this.done, total: this.total, rate, eta };
     if (this.onProgress) {
       this.onProgress(progress);
-    } else if (this.tty) {
-      const line = formatProgress(progress);
-      const width = this.tty.columns ?? 0;
-      this.tty.write(`\r${width > 1 && line.length >= width ? line.slice(0, width - 1) : line}\x1b[K`);
+    } else {
+      this.line?.draw(formatProgress(progress));
     }
   }
 }
