@@ -1,10 +1,29 @@
-// Addon entry point: one registration call per kernel family.
-#include "common.h"
+// Addon entry point: the per-environment state, then one registration call per kernel family.
+#include "addon.h"
+
+namespace tsv {
+
+AddonData& Instance(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+
+}  // namespace tsv
 
 namespace {
 
+void InitInstance(Napi::Env env) {
+  auto* data = new tsv::AddonData();
+  Napi::Array keys = Napi::Array::New(env, 2);
+  const char* names[] = {"buffer", "meta"};
+  for (uint32_t i = 0; i < 2; ++i) keys.Set(i, Napi::String::New(env, names[i]));
+  data->tensorKeys = Napi::Persistent(keys);
+  env.SetInstanceData<tsv::AddonData>(data);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  tsv::RegisterCore(env, exports);
+  InitInstance(env);
+  tsv::RegisterRuntime(env, exports);
+  tsv::RegisterProcess(env, exports);
+  tsv::RegisterBf16(env, exports);
+  tsv::RegisterCopy(env, exports);
   tsv::RegisterMatmul(env, exports);
   tsv::RegisterEltwise(env, exports);
   tsv::RegisterBinary(env, exports);
