@@ -260,18 +260,28 @@ dnnl::primitive_attr EpilogueAttr(const Epilogue& e, int ndim, const char* op) {
   return attr;
 }
 
+// Whether `pd` runs channels-last activations on oneDNN's direct AVX2 kernel for a spatial
+// (non-1×1) kernel: the widest kernels here are AVX2 ones and the primitive blocked the weights it
+// was offered as `any` (its gemm and reference kernels keep them plain). Depthwise convolutions
+// have a kernel of their own, which keeps channels-last.
+template <class PD>
+bool DirectAvx2OnChannelsLast(const ConvViews& v, const ConvGeom& g, const PD& pd) {
+  const bool spatialKernel = v.w.numel() / (v.w.shape[0] * v.w.shape[1]) > 1;
+  const bool depthwise = g.groups == v.x.shape[1] && g.groups == v.y.shape[1];
+  return spatialKernel && !depthwise && Avx2IsWidest() && ChannelsLast(v.x) && IsBlockedLayout(pd.weights_desc());
+}
+
 template <class K>
 Plan MakeForward(const ConvViews& v, const View* bias, const Epilogue& e, const ConvGeom& g, const char* op) {
   memory::desc wUser = UserWeights(v.w, g, op);
   memory::desc bDesc = bias ? BiasDesc(*bias, op) : memory::desc();
   const dnnl::primitive_attr attr = EpilogueAttr(e, v.x.ndim(), op);
   auto pd = ForwardDesc<K>(ActivationWant(v.x, op), AnyLike(wUser), bias ? &bDesc : nullptr, ActivationWant(v.y, op), g, attr, e.inference);
-  // oneDNN's AVX2 kernels for spatial (non-1×1) kernels run 10–45% faster on its blocked layout
-  // than on channels-last (3×3 at 14–28 px, batch 16), more than the reorders in and out cost.
-  const bool spatialKernel = v.w.numel() / (v.w.shape[0] * v.w.shape[1]) > 1;
-  if (e.inference && !e.accumulate && spatialKernel && std::strcmp(pd.impl_info_str(), "jit:avx2") == 0 && ChannelsLast(v.x)) {
+  // oneDNN's AVX2 direct kernels for spatial (non-1×1) kernels run 10–45% faster on its blocked
+  // layout than on channels-last (3×3 at 14–28 px, batch 16), more than the reorders in and out cost.
+  if (e.inference && !e.accumulate && DirectAvx2OnChannelsLast(v, g, pd)) {
     auto blocked = ForwardDesc<K>(AnyLike(v.x.desc(op)), AnyLike(wUser), bias ? &bDesc : nullptr, AnyLike(v.y.desc(op)), g, attr, true);
-    if (std::strncmp(blocked.impl_info_str(), "jit", 3) == 0) pd = blocked;
+    if (IsBlockedLayout(blocked.dst_desc())) pd = blocked;
   }
   if (e.accumulate && v.y.desc(op) != pd.dst_desc()) Fail("accumulate needs an output in the primitive's layout (channels-last)");
   Plan plan{typename K::Fwd(pd), pd.scratchpad_desc(), {}};

@@ -67,7 +67,8 @@ bool AsPixelRows(const View& v, const char* op, dnnl::memory::desc* desc) {
 // A linear layer at inference as a 1×1 convolution over its rows. Where oneDNN's matmul is its
 // generic sgemm (CPUs before AVX-512), the convolution's jit kernels with blocked packed weights
 // run these shapes 1.2–2× faster (ViT-B's fc1: 75 -> 152 GFLOP/s on AVX2). Only a jit kernel is
-// taken; false leaves the matmul in place.
+// taken (one that blocks the weights; the gemm-based and reference convolutions keep them plain);
+// false leaves the matmul in place.
 bool ConvolutionForm(const View& a, const View& b, const View* bias, const View& out, const std::string& activation,
                      const View* residual, const char* op, MatmulPlan* plan) {
   dnnl::memory::desc src, dst, res;
@@ -91,7 +92,7 @@ bool ConvolutionForm(const View& a, const View& b, const View* bias, const View&
   } catch (const dnnl::error&) {
     return false;
   }
-  if (std::strncmp(pd.impl_info_str(), "jit", 3) != 0 || pd.src_desc() != src || pd.dst_desc() != dst) return false;
+  if (!IsBlockedLayout(pd.weights_desc()) || pd.src_desc() != src || pd.dst_desc() != dst) return false;
   *plan = MatmulPlan{Conv(pd), src, userWeights, biasDesc, dst, res};
   PackInto(*plan, pd.weights_desc());
   return true;
@@ -107,7 +108,8 @@ MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& 
   dnnl::matmul::desc d = bias ? dnnl::matmul::desc(a.desc(op), weights, bias->desc(op), out.desc(op))
                               : dnnl::matmul::desc(a.desc(op), weights, out.desc(op));
   dnnl::matmul::primitive_desc pd(d, EpilogueAttr(activation, residual ? &res : nullptr, scale), Engine());
-  if (pack && scale == 1.f && std::strncmp(pd.impl_info_str(), "gemm", 4) == 0) {
+  // The matmul is oneDNN's sgemm where AVX2 kernels are the widest and it kept the weights plain.
+  if (pack && scale == 1.f && Avx2IsWidest() && !IsBlockedLayout(pd.weights_desc())) {
     MatmulPlan conv;
     if (ConvolutionForm(a, b, bias, out, activation, residual, op, &conv)) return conv;
   }

@@ -27,6 +27,14 @@ bool CpuIsaAtLeast(dnnl::cpu_isa isa) {
   return (effective & wanted) == wanted;
 }
 
+bool Avx2IsWidest() {
+  return CpuIsaAtLeast(dnnl::cpu_isa::avx2) && !CpuIsaAtLeast(dnnl::cpu_isa::avx512_core) && !CpuIsaAtLeast(dnnl::cpu_isa::avx512_mic);
+}
+
+bool IsBlockedLayout(const dnnl::memory::desc& d) {
+  return d.data.format_kind == dnnl_blocked && d.data.format_desc.blocking.inner_nblks > 0;
+}
+
 namespace {
 std::mutex cacheMutex;
 std::unordered_map<std::string, std::shared_ptr<void>> cache;

@@ -16,9 +16,16 @@ namespace tsv {
 dnnl::engine& Engine();
 dnnl::stream& Stream();
 
-// Whether oneDNN dispatches kernels for `isa` (or a superset of it) on this CPU. This is the
-// effective ISA, so ONEDNN_MAX_CPU_ISA=AVX2 makes an AVX-512 CPU answer as an AVX2 one does.
+// Facts that choose between kernels. Whether oneDNN dispatches kernels for `isa` (or a superset of
+// it) on this CPU: the effective ISA, so ONEDNN_MAX_CPU_ISA=AVX2 makes an AVX-512 CPU answer as an
+// AVX2 one does.
 bool CpuIsaAtLeast(dnnl::cpu_isa isa);
+// Whether oneDNN's widest kernels here are its AVX2 ones (AVX2 CPUs without AVX-512, such as Zen 3).
+bool Avx2IsWidest();
+// Whether a primitive chose a blocked layout (inner blocks, e.g. nChw8c) for an operand it was
+// offered as `any`: oneDNN's jit and brgemm kernels do, its gemm-based and reference ones keep a
+// plain layout.
+bool IsBlockedLayout(const dnnl::memory::desc& d);
 
 // Process-wide primitive cache keyed by a string that encodes shapes, strides,
 // dtypes and attributes. Creation is the expensive part of a oneDNN call.
