@@ -9,17 +9,8 @@ AddonData& Instance(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 
 namespace {
 
-void InitInstance(Napi::Env env) {
-  auto* data = new tsv::AddonData();
-  Napi::Array keys = Napi::Array::New(env, 2);
-  const char* names[] = {"buffer", "meta"};
-  for (uint32_t i = 0; i < 2; ++i) keys.Set(i, Napi::String::New(env, names[i]));
-  data->tensorKeys = Napi::Persistent(keys);
-  env.SetInstanceData<tsv::AddonData>(data);
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  InitInstance(env);
+  env.SetInstanceData<tsv::AddonData>(new tsv::AddonData());
   tsv::RegisterRuntime(env, exports);
   tsv::RegisterProcess(env, exports);
   tsv::RegisterBf16(env, exports);

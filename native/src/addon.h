@@ -9,9 +9,6 @@ namespace tsv {
 struct AddonData {
   // NativeError, the class kernel errors are created from (setErrorClass).
   Napi::FunctionReference errorClass;
-  // The property names of NativeTensor ("buffer", "meta") as JS strings, created once: Node 20 cannot
-  // reference a string directly, so they live in an array.
-  Napi::Reference<Napi::Array> tensorKeys;
 };
 
 AddonData& Instance(Napi::Env env);

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <string>
 
-#include "addon.h"
 #include "view.h"
 
 namespace tsv {
@@ -46,9 +45,8 @@ void NarrowToBf16(const float* from, uint16_t* to, int64_t n) {
 // same storage.
 Napi::Object WithF32Storage(Napi::Object tensor, std::vector<F32Shadow>& shadows) {
   Napi::Env env = tensor.Env();
-  Napi::Array keys = Instance(env).tensorKeys.Value();
-  Napi::ArrayBuffer ab = tensor.Get(keys.Get(0u)).As<Napi::ArrayBuffer>();
-  Napi::Float64Array meta = tensor.Get(keys.Get(1u)).As<Napi::Float64Array>();
+  Napi::ArrayBuffer ab = tensor.Get(kTensorBuffer).As<Napi::ArrayBuffer>();
+  Napi::Float64Array meta = tensor.Get(kTensorMeta).As<Napi::Float64Array>();
   F32Shadow* shadow = nullptr;
   for (F32Shadow& s : shadows)
     if (s.original.Data() == ab.Data()) shadow = &s;
@@ -63,48 +61,101 @@ Napi::Object WithF32Storage(Napi::Object tensor, std::vector<F32Shadow>& shadows
   std::memcpy(f32Meta.Data(), meta.Data(), meta.ElementLength() * sizeof(double));
   f32Meta[1] = static_cast<double>(DType::F32);
   Napi::Object view = Napi::Object::New(env);
-  view.Set(keys.Get(0u), shadow->copy);
-  view.Set(keys.Get(1u), f32Meta);
+  view.Set(kTensorBuffer, shadow->copy);
+  view.Set(kTensorMeta, f32Meta);
   return view;
+}
+
+// A bf16 tensor of a call: argument `arg` itself, or its field `field` (an options object).
+struct Bf16Slot {
+  size_t arg;
+  Napi::Value field;  // empty for the argument itself
+};
+
+bool IsOptionsObject(Napi::Value v) {
+  return v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsArrayBuffer() && !v.IsFunction();
+}
+
+bool IsOneOf(Napi::Value key, const std::vector<std::string>& names) {
+  const std::string name = key.As<Napi::String>().Utf8Value();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Collects the call's bf16 tensors into `slots`; false when the call must reach the kernel
+// unchanged: it has none, or it mixes them with f32 data (an f32 tensor that is not one of the
+// kernel's f32 fields). The first f32 tensor, or an options object's data field, decides an f32
+// call, so those pay little here.
+bool FindBf16(const Napi::CallbackInfo& info, const Bf16Fallback& spec, std::vector<Bf16Slot>* slots) {
+  for (size_t i = 0; i < info.Length(); ++i) {
+    DType dtype;
+    if (TensorDType(info[i], &dtype)) {
+      if (dtype == DType::F32) return false;
+      if (dtype == DType::BF16) slots->push_back({i, Napi::Value()});
+      continue;
+    }
+    if (!IsOptionsObject(info[i])) continue;
+    Napi::Object options = info[i].As<Napi::Object>();
+    if (!spec.dataField.empty() && !(TensorDType(options.Get(spec.dataField.c_str()), &dtype) && dtype == DType::BF16)) return false;
+    const bool packing = !spec.packedHolder.empty() && options.Get(spec.packedHolder.c_str()).IsObject();
+    Napi::Array keys = options.GetPropertyNames();
+    for (uint32_t k = 0; k < keys.Length(); ++k) {
+      Napi::Value key = keys.Get(k);
+      if (!TensorDType(options.Get(key), &dtype)) continue;
+      if (dtype == DType::F32 && !IsOneOf(key, spec.f32Fields)) return false;
+      if (dtype == DType::BF16 && !(packing && IsOneOf(key, {spec.packedWeight}))) slots->push_back({i, key});
+    }
+  }
+  return !slots->empty();
+}
+
+Napi::Object ShallowCopy(Napi::Object from) {
+  Napi::Object to = Napi::Object::New(from.Env());
+  Napi::Array keys = from.GetPropertyNames();
+  for (uint32_t k = 0; k < keys.Length(); ++k) {
+    Napi::Value key = keys.Get(k);
+    to.Set(key, from.Get(key));
+  }
+  return to;
+}
+
+// Calls `direct` with the tensors of `slots` swapped for f32 copies of their storages (in copies of
+// the options objects that hold them), then rounds the copies back into the bf16 storages.
+Napi::Value CallInF32(const Napi::CallbackInfo& info, const Napi::FunctionReference& direct, const std::vector<Bf16Slot>& slots) {
+  std::vector<napi_value> args(info.Length());
+  for (size_t i = 0; i < info.Length(); ++i) args[i] = info[i];
+  std::vector<bool> copied(info.Length(), false);
+  std::vector<F32Shadow> shadows;
+  for (const Bf16Slot& slot : slots) {
+    if (slot.field.IsEmpty()) {
+      args[slot.arg] = WithF32Storage(info[slot.arg].As<Napi::Object>(), shadows);
+      continue;
+    }
+    if (!copied[slot.arg]) args[slot.arg] = ShallowCopy(info[slot.arg].As<Napi::Object>());
+    copied[slot.arg] = true;
+    Napi::Object options(info.Env(), args[slot.arg]);
+    options.Set(slot.field, WithF32Storage(options.Get(slot.field).As<Napi::Object>(), shadows));
+  }
+  Napi::Value result = direct.Call(info.This(), args);
+  for (F32Shadow& s : shadows)
+    NarrowToBf16(static_cast<const float*>(s.copy.Data()), static_cast<uint16_t*>(s.original.Data()), static_cast<int64_t>(s.copy.ByteLength() / 4));
+  return result;
 }
 
 }  // namespace
 
-void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, std::vector<size_t> f32Args,
-                  std::optional<PackedWeightArg> packedWeight) {
+void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, Bf16Fallback fallback) {
   Export(env, exports, name, fn);
   if (OneDnnHasBf16()) return;
   // The kernel as exported, for calls whose arguments are swapped: a CallbackInfo cannot be built
   // from C++, so those go through JS once more. Process-lifetime: kernels live as long as the addon.
   auto* direct = new Napi::FunctionReference(Napi::Persistent(exports.Get(name).As<Napi::Function>()));
   std::string label(name);
-  exports.Set(name, Napi::Function::New(
-                        env,
-                        [direct, fn, label, f32Args, packedWeight](const Napi::CallbackInfo& info) -> Napi::Value {
-                          const bool packing = packedWeight && packedWeight->holder < info.Length() && info[packedWeight->holder].IsObject();
-                          std::vector<size_t> bf16Args;
-                          bool mixed = false;
-                          for (size_t i = 0; i < info.Length(); ++i) {
-                            DType dtype;
-                            if (!TensorDType(info[i], &dtype)) continue;
-                            if (dtype == DType::BF16 && !(packing && i == packedWeight->weight)) bf16Args.push_back(i);
-                            const bool f32Arg = std::find(f32Args.begin(), f32Args.end(), i) != f32Args.end();
-                            if (dtype == DType::F32 && !f32Arg) mixed = true;
-                          }
-                          // f32 calls run directly; a call mixing bf16 and f32 data too, so the
-                          // kernel's own dtype checks answer it.
-                          if (bf16Args.empty() || mixed) return Invoke(fn, label, info);
-                          std::vector<napi_value> args(info.Length());
-                          for (size_t i = 0; i < info.Length(); ++i) args[i] = info[i];
-                          std::vector<F32Shadow> shadows;
-                          for (size_t i : bf16Args) args[i] = WithF32Storage(info[i].As<Napi::Object>(), shadows);
-                          Napi::Value result = direct->Call(info.This(), args);
-                          for (F32Shadow& s : shadows)
-                            NarrowToBf16(static_cast<const float*>(s.copy.Data()), static_cast<uint16_t*>(s.original.Data()),
-                                         static_cast<int64_t>(s.copy.ByteLength() / 4));
-                          return result;
-                        },
-                        name));
+  auto emulated = [direct, fn, label, fallback](const Napi::CallbackInfo& info) -> Napi::Value {
+    std::vector<Bf16Slot> slots;
+    if (!FindBf16(info, fallback, &slots)) return Invoke(fn, label, info);
+    return CallInF32(info, *direct, slots);
+  };
+  exports.Set(name, Napi::Function::New(env, emulated, name));
 }
 
 namespace {

@@ -4,7 +4,7 @@
 #include <napi.h>
 
 #include <cstdint>
-#include <optional>
+#include <string>
 #include <vector>
 
 #include "runtime.h"
@@ -18,19 +18,25 @@ bool OneDnnHasBf16();
 // to[i] = from[i] widened from bf16, for i < n (threaded when n is large).
 void WidenBf16(const uint16_t* from, float* to, int64_t n);
 
-// Export for a kernel built on oneDNN primitives. Where oneDNN has no bf16 kernels, the kernel
-// sees f32 copies of its bf16 tensor arguments (one copy per storage, so in-place and aliased
-// calls keep their meaning) and every copy is rounded back to bf16 afterwards: bf16 data is
-// computed in f32, as PyTorch does on such CPUs. `f32Args` are the argument positions that take
-// f32 tensors beside bf16 data (per-channel scales); any other f32 tensor beside a bf16 one makes a
-// mixed call, which reaches the kernel unchanged. `packedWeight`, when given, is the position of
-// a weight and of its packing holder: a bf16 weight with a holder reaches the kernel as it is (no
-// per-call copy of the largest operand), and the kernel packs it into its f32 layout once.
-// Elsewhere it is Export.
-struct PackedWeightArg {
-  size_t weight, holder;
+// How a kernel's tensors meet the bf16 fallback of ExportOneDnn, by field of its options object.
+struct Bf16Fallback {
+  // The field whose dtype is the call's (the input data): a call whose data is not bf16 runs
+  // directly, before any other field is read.
+  std::string dataField;
+  // Fields that take f32 tensors beside bf16 data (per-channel scales, statistics): they stay f32.
+  std::vector<std::string> f32Fields;
+  // A weight field and its packing-holder field: a bf16 weight that comes with a holder reaches the
+  // kernel as it is (no per-call copy of the largest operand), and the kernel packs it into its f32
+  // layout once (see PackedWeights).
+  std::string packedWeight, packedHolder;
 };
-void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, std::vector<size_t> f32Args = {},
-                  std::optional<PackedWeightArg> packedWeight = std::nullopt);
+
+// Export for a kernel built on oneDNN primitives. Where oneDNN has no bf16 kernels, the kernel
+// sees f32 copies of its bf16 tensors, positional or fields of an options object (one copy per
+// storage, so in-place and aliased calls keep their meaning), and every copy is rounded back to
+// bf16 afterwards: bf16 data is computed in f32, as PyTorch does on such CPUs. Any f32 tensor
+// beside a bf16 one, other than `fallback`'s f32 fields, makes a mixed call, which reaches the
+// kernel unchanged (its own dtype checks answer it). Elsewhere it is Export.
+void ExportOneDnn(Napi::Env env, Napi::Object exports, const char* name, Kernel fn, Bf16Fallback fallback = {});
 
 }  // namespace tsv

@@ -3,7 +3,6 @@
 
 #include <stdexcept>
 
-#include "addon.h"
 #include "runtime.h"
 
 namespace tsv {
@@ -75,7 +74,10 @@ dnnl::memory::desc View::desc(const char* op) const {
 
 dnnl::memory View::mem(const char* op) const { return dnnl::memory(desc(op), Engine(), data()); }
 
-bool IsNullish(Napi::Value value) { return value.IsNull() || value.IsUndefined(); }
+bool IsNullish(Napi::Value value) {
+  const napi_valuetype type = value.Type();
+  return type == napi_null || type == napi_undefined;
+}
 
 Dims ReadDims(Napi::Value value, const char* op, const char* what) {
   if (!value.IsArray()) Fail(std::string(what) + " must be an array of integers");
@@ -91,10 +93,8 @@ Dims ReadDims(Napi::Value value, const char* op, const char* what) {
 
 View ReadView(Napi::Value value, const char* op, const char* what) {
   if (!value.IsObject()) Fail(std::string(what) + " must be a tensor");
-  Napi::Env env = value.Env();
-  Napi::Array keys = Instance(env).tensorKeys.Value();
   Napi::Object obj = value.As<Napi::Object>();
-  Napi::Value buffer = obj.Get(keys.Get(0u));
+  Napi::Value buffer = obj.Get(kTensorBuffer);
   if (!buffer.IsArrayBuffer()) Fail(std::string(what) + " has no storage buffer");
   Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
   View v;
@@ -102,7 +102,7 @@ View ReadView(Napi::Value value, const char* op, const char* what) {
   v.bytes = ab.ByteLength();
   if (ab.IsDetached()) Fail(std::string(what) + " was disposed (its storage is released)");
   // meta: Float64Array [offset, dtypeId, ndim, ...shape, ...strides] (Tensor.meta).
-  Napi::Value metaValue = obj.Get(keys.Get(1u));
+  Napi::Value metaValue = obj.Get(kTensorMeta);
   if (!metaValue.IsTypedArray()) Fail(std::string(what) + " has no view descriptor");
   Napi::Float64Array meta = metaValue.As<Napi::Float64Array>();
   const size_t len = meta.ElementLength();
@@ -135,16 +135,59 @@ View ReadView(Napi::Value value, const char* op, const char* what) {
 
 bool TensorDType(Napi::Value value, DType* dtype) {
   if (!value.IsObject()) return false;
-  Napi::Array keys = Instance(value.Env()).tensorKeys.Value();
   Napi::Object obj = value.As<Napi::Object>();
-  Napi::Value buffer = obj.Get(keys.Get(0u));
-  Napi::Value meta = obj.Get(keys.Get(1u));
+  Napi::Value buffer = obj.Get(kTensorBuffer);
+  Napi::Value meta = obj.Get(kTensorMeta);
   if (!buffer.IsArrayBuffer() || buffer.As<Napi::ArrayBuffer>().IsDetached()) return false;
   if (!meta.IsTypedArray() || meta.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) return false;
   Napi::Float64Array m = meta.As<Napi::Float64Array>();
   if (m.ElementLength() < 3) return false;
   *dtype = static_cast<DType>(static_cast<int>(m[1]));
   return true;
+}
+
+Options::Options(const Napi::CallbackInfo& info, const char* op) : op_(op) {
+  if (info.Length() != 1 || !info[0].IsObject() || info[0].IsArray())
+    Fail(std::string("expected one options object, got ") + std::to_string(info.Length()) + " arguments");
+  object_ = info[0].As<Napi::Object>();
+}
+
+View Options::Tensor(const char* field) const { return ReadView(Get(field), op_, field); }
+
+bool Options::OptionalTensor(const char* field, View* out) const {
+  Napi::Value v = Get(field);
+  if (IsNullish(v)) return false;
+  *out = ReadView(v, op_, field);
+  return true;
+}
+
+Dims Options::List(const char* field) const { return ReadDims(Get(field), op_, field); }
+
+// Each reader asks for a field's type once: every N-API call costs tens of nanoseconds.
+double Options::Number(const char* field) const { return Number(field, std::nullopt); }
+
+double Options::Number(const char* field, std::optional<double> fallback) const {
+  Napi::Value v = Get(field);
+  const napi_valuetype type = v.Type();
+  if (fallback && (type == napi_undefined || type == napi_null)) return *fallback;
+  if (type != napi_number) Fail(std::string(field) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool Options::Flag(const char* field) const {
+  Napi::Value v = Get(field);
+  const napi_valuetype type = v.Type();
+  if (type == napi_undefined) return false;
+  if (type != napi_boolean) Fail(std::string(field) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string Options::Name(const char* field) const {
+  Napi::Value v = Get(field);
+  const napi_valuetype type = v.Type();
+  if (type == napi_undefined || type == napi_null) return "";
+  if (type != napi_string) Fail(std::string(field) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
 }
 
 std::string DimsKey(const Dims& d) {

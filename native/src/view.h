@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,12 +51,39 @@ struct View {
 // Throws the error a kernel reports; Export turns it into NativeError("[name] message").
 [[noreturn]] void Fail(const std::string& message);
 
+// NativeTensor's fields. Reading a property by name is faster through N-API than by a cached key.
+constexpr const char* kTensorBuffer = "buffer";
+constexpr const char* kTensorMeta = "meta";
+
 // Reads a NativeTensor object; `op` and `what` name the argument in error messages.
 View ReadView(Napi::Value value, const char* op, const char* what);
 bool IsNullish(Napi::Value value);
 Dims ReadDims(Napi::Value value, const char* op, const char* what);
 // The dtype of `value` when it is a live NativeTensor (a float64 view descriptor over an attached buffer).
 bool TensorDType(Napi::Value value, DType* dtype);
+
+// A kernel's options object, its one argument: tensors, dims lists and scalars by field name. A kernel
+// with more than six arguments takes them this way (native/index.d.ts). Each field is read once.
+class Options {
+ public:
+  Options(const Napi::CallbackInfo& info, const char* op);
+  Napi::Value Get(const char* field) const { return object_.Get(field); }
+  View Tensor(const char* field) const;
+  // Reads an optional tensor into `out`; false (and `out` untouched) when the field is absent or null.
+  bool OptionalTensor(const char* field, View* out) const;
+  Dims List(const char* field) const;
+  double Number(const char* field) const;
+  // A number that may be absent or null, then `fallback` (when given).
+  double Number(const char* field, std::optional<double> fallback) const;
+  // A boolean that may be absent (false).
+  bool Flag(const char* field) const;
+  // A string that may be absent or null (""), naming a choice.
+  std::string Name(const char* field) const;
+
+ private:
+  Napi::Object object_;
+  const char* op_;
+};
 
 std::string DimsKey(const Dims& d);
 std::string ViewKey(const View& v);

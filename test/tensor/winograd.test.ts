@@ -140,6 +140,6 @@ test('the native conv without a packed-weights holder transforms the weights per
   const x = T.toChannelsLast(T.randn([2, 16, 12, 12], { generator: g }));
   const w = T.randn([16, 16, 3, 3], { generator: g }).mul(0.2);
   const out = T.toChannelsLast(T.zeros([2, 16, 12, 12]));
-  T.native.convForward(x, w, null, out, [1, 1], [1, 1], [1, 1], [1, 1], 1, false, null, null, null, false, false, true);
+  T.native.convForward({ x, weight: w, out, stride: [1, 1], padLeft: [1, 1], padRight: [1, 1], dilation: [1, 1], groups: 1, transposed: false, inference: true });
   assertClose(out, referenceConv(x, w, null), F32_TOL, 'no holder');
 });
