@@ -40,14 +40,25 @@ Napi::Value DetachBuffer(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// retainFreedMemory(): large blocks come from malloc's heap, not fresh mmaps, and freed memory
+// retainFreedMemory(on): large blocks come from malloc's heap, not fresh mmaps, and freed memory
 // stays there. Tensor storage is malloc'd by V8 and freed at GC; without this, every big
 // activation is a new mapping whose first touch page-faults (on this VM about 1 ms per MB,
 // more than the conv that writes it) and whose release is an munmap on V8's sweeper thread.
+// Off again puts glibc's default limits back; glibc's adaptive mmap threshold stays off once set.
 Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsBoolean()) Fail("expected one boolean");
 #ifdef __GLIBC__
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  static bool retaining = false;
+  const bool on = info[0].As<Napi::Boolean>().Value();
+  if (on && !retaining) {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  } else if (!on && retaining) {
+    constexpr int kGlibcMmapMax = 65536, kGlibcTrimThreshold = 128 * 1024;
+    mallopt(M_MMAP_MAX, kGlibcMmapMax);
+    mallopt(M_TRIM_THRESHOLD, kGlibcTrimThreshold);
+  }
+  retaining = on;
 #endif
   return info.Env().Undefined();
 }

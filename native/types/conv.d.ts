@@ -55,7 +55,10 @@ export interface NativeConv {
   convBackwardWeights(
     args: NativeConvGeometry & { x: NativeTensor; gradOut: NativeTensor; gradWeight: NativeTensor; gradBias?: NativeTensor | null },
   ): void;
-  /** When inference convolutions take the Winograd kernel: 0 never, 1 (at load) on CPUs without AVX-512, 2 on every CPU. */
+  /**
+   * When inference convolutions take the Winograd kernel: 0 never, 1 (at load) on CPUs without
+   * AVX-512, 2 on every CPU. Set through configure({ convWinograd }).
+   */
   setConvWinograd(mode: 0 | 1 | 2): void;
   /** Whether they take it now, on this CPU. */
   convWinogradEnabled(): boolean;

@@ -307,23 +307,7 @@ export function conv2dEpilogue(x: Tensor, weight: Tensor, bias: Tensor | null | 
   return convNd('conv2d', 2, x, weight, bias, options, epilogue);
 }
 
-/**
- * When inference 3×3 convolutions take the Winograd F(4×4, 3×3) kernel: a 3×3, stride-1, padding-1
- * conv on a channels-last float tensor whose channel counts are multiples of 8. It does 4× fewer
- * multiplies than the direct kernel (ResNet's 3×3 convolutions 2–3× faster on AVX2 CPUs), with results
- * that differ from the direct kernel's by float rounding (about 1e-5 of the output's scale per layer).
- * `true` (the default): on CPUs without AVX-512, where oneDNN 2.x has only direct 3×3 kernels and
- * where it was measured faster; `'always'`: on every CPU; `false`: never. Training always uses the
- * direct kernel.
- */
-export function setConvWinograd(mode: boolean | 'always'): void {
-  if (mode !== true && mode !== false && mode !== 'always') {
-    throw new ArgumentError(`setConvWinograd: expected true, false or 'always', got ${String(mode)}`);
-  }
-  native.setConvWinograd(mode === 'always' ? 2 : mode ? 1 : 0);
-}
-
-/** Whether inference 3×3 convolutions take the Winograd kernel now, on this CPU (see setConvWinograd). */
+/** Whether inference 3×3 convolutions take the Winograd kernel now, on this CPU (see configure's convWinograd). */
 export function isConvWinogradEnabled(): boolean {
   return native.convWinogradEnabled();
 }
