@@ -4,7 +4,12 @@
       "target_name": "tsvision",
       "sources": [
         "native/src/addon.cc",
-        "native/src/core.cc",
+        "native/src/view.cc",
+        "native/src/runtime.cc",
+        "native/src/bf16.cc",
+        "native/src/process.cc",
+        "native/src/copy.cc",
+        "native/src/packed.cc",
         "native/src/matmul.cc",
         "native/src/eltwise.cc",
         "native/src/binary.cc",

@@ -1,7 +1,8 @@
 /**
  * The addon's whole surface. Tensors cross the boundary as NativeTensor views; each
  * kernel family declares its functions in native/types/<family>.d.ts and they are
- * joined here. Every function throws NativeError("[name] ...") on failure.
+ * joined here. Kernels with many arguments take one options object of named fields.
+ * Every function throws NativeError("[name] ...") on failure.
  */
 import type { NativeCore } from './types/core.d.ts';
 import type { NativeMatmul } from './types/matmul.d.ts';
@@ -18,6 +19,9 @@ import type { NativeImage } from './types/image.d.ts';
 import type { NativeOptim } from './types/optim.d.ts';
 
 export type { NativeTensor } from './types/core.d.ts';
+export type { NativeConvGeometry, NativeConvForwardArgs } from './types/conv.d.ts';
+export type { NativeMatmulArgs } from './types/matmul.d.ts';
+export type { NativePoolGeometry } from './types/pool.d.ts';
 
 export type NativeAddon = NativeCore &
   NativeMatmul &

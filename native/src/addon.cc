@@ -1,10 +1,20 @@
-// Addon entry point: one registration call per kernel family.
-#include "common.h"
+// Addon entry point: the per-environment state, then one registration call per kernel family.
+#include "addon.h"
+
+namespace tsv {
+
+AddonData& Instance(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+
+}  // namespace tsv
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  tsv::RegisterCore(env, exports);
+  env.SetInstanceData<tsv::AddonData>(new tsv::AddonData());
+  tsv::RegisterRuntime(env, exports);
+  tsv::RegisterProcess(env, exports);
+  tsv::RegisterBf16(env, exports);
+  tsv::RegisterCopy(env, exports);
   tsv::RegisterMatmul(env, exports);
   tsv::RegisterEltwise(env, exports);
   tsv::RegisterBinary(env, exports);

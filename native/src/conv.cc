@@ -30,16 +30,16 @@ struct ConvGeom {
   }
 };
 
-// Reads stride, padL, padR, dilation (torch convention), groups, transposed from info[first...].
-ConvGeom ReadGeom(const Napi::CallbackInfo& info, size_t first, const char* op, int spatial) {
+// Reads stride, padLeft, padRight, dilation (torch convention), groups, transposed.
+ConvGeom ReadGeom(const Options& o, int spatial) {
   if (spatial < 1 || spatial > 3) Fail("tensors must have rank 3, 4 or 5, got " + std::to_string(spatial + 2));
   ConvGeom g;
-  g.stride = ReadDims(info[first], op, "stride");
-  g.padL = ReadDims(info[first + 1], op, "padLeft");
-  g.padR = ReadDims(info[first + 2], op, "padRight");
-  g.dilation = ReadDims(info[first + 3], op, "dilation");
-  g.groups = info[first + 4].As<Napi::Number>().Int64Value();
-  g.transposed = info[first + 5].ToBoolean().Value();
+  g.stride = o.List("stride");
+  g.padL = o.List("padLeft");
+  g.padR = o.List("padRight");
+  g.dilation = o.List("dilation");
+  g.groups = static_cast<int64_t>(o.Number("groups"));
+  g.transposed = o.Flag("transposed");
   const Dims* lists[] = {&g.stride, &g.padL, &g.padR, &g.dilation};
   for (const Dims* d : lists)
     if (static_cast<int>(d->size()) != spatial) Fail("geometry lists must have " + std::to_string(spatial) + " entries");
@@ -183,11 +183,9 @@ void CheckShapes(const ConvViews& v, const ConvGeom& g) {
   if (v.x.numel() == 0 || v.y.numel() == 0 || v.w.numel() == 0) Fail("empty tensors are handled by the caller");
 }
 
-View ReadBias(const Napi::Value& value, const char* op, int64_t channels, const char* what) {
-  View b = ReadView(value, op, what);
+void CheckChannelVector(const View& b, int64_t channels, const char* what) {
   if (b.ndim() != 1 || b.shape[0] != channels || b.strides[0] != 1)
     Fail(std::string(what) + " must be contiguous [" + std::to_string(channels) + "], got " + DimsKey(b.shape));
-  return b;
 }
 
 memory::desc BiasDesc(const View& b, const char* op) { return memory::desc(b.shape, ToDnnl(b.dtype, op), tag::x); }
@@ -260,18 +258,28 @@ dnnl::primitive_attr EpilogueAttr(const Epilogue& e, int ndim, const char* op) {
   return attr;
 }
 
+// Whether `pd` runs channels-last activations on oneDNN's direct AVX2 kernel for a spatial
+// (non-1×1) kernel: the widest kernels here are AVX2 ones and the primitive blocked the weights it
+// was offered as `any` (its gemm and reference kernels keep them plain). Depthwise convolutions
+// have a kernel of their own, which keeps channels-last.
+template <class PD>
+bool DirectAvx2OnChannelsLast(const ConvViews& v, const ConvGeom& g, const PD& pd) {
+  const bool spatialKernel = v.w.numel() / (v.w.shape[0] * v.w.shape[1]) > 1;
+  const bool depthwise = g.groups == v.x.shape[1] && g.groups == v.y.shape[1];
+  return spatialKernel && !depthwise && Avx2IsWidest() && ChannelsLast(v.x) && IsBlockedLayout(pd.weights_desc());
+}
+
 template <class K>
 Plan MakeForward(const ConvViews& v, const View* bias, const Epilogue& e, const ConvGeom& g, const char* op) {
   memory::desc wUser = UserWeights(v.w, g, op);
   memory::desc bDesc = bias ? BiasDesc(*bias, op) : memory::desc();
   const dnnl::primitive_attr attr = EpilogueAttr(e, v.x.ndim(), op);
   auto pd = ForwardDesc<K>(ActivationWant(v.x, op), AnyLike(wUser), bias ? &bDesc : nullptr, ActivationWant(v.y, op), g, attr, e.inference);
-  // oneDNN's AVX2 kernels for spatial (non-1×1) kernels run 10–45% faster on its blocked layout
-  // than on channels-last (3×3 at 14–28 px, batch 16), more than the reorders in and out cost.
-  const bool spatialKernel = v.w.numel() / (v.w.shape[0] * v.w.shape[1]) > 1;
-  if (e.inference && !e.accumulate && spatialKernel && std::strcmp(pd.impl_info_str(), "jit:avx2") == 0 && ChannelsLast(v.x)) {
+  // oneDNN's AVX2 direct kernels for spatial (non-1×1) kernels run 10–45% faster on its blocked
+  // layout than on channels-last (3×3 at 14–28 px, batch 16), more than the reorders in and out cost.
+  if (e.inference && !e.accumulate && DirectAvx2OnChannelsLast(v, g, pd)) {
     auto blocked = ForwardDesc<K>(AnyLike(v.x.desc(op)), AnyLike(wUser), bias ? &bDesc : nullptr, AnyLike(v.y.desc(op)), g, attr, true);
-    if (std::strncmp(blocked.impl_info_str(), "jit", 3) == 0) pd = blocked;
+    if (IsBlockedLayout(blocked.dst_desc())) pd = blocked;
   }
   if (e.accumulate && v.y.desc(op) != pd.dst_desc()) Fail("accumulate needs an output in the primitive's layout (channels-last)");
   Plan plan{typename K::Fwd(pd), pd.scratchpad_desc(), {}};
@@ -323,46 +331,49 @@ Plan MakeBackwardWeights(const ConvViews& v, const View* bias, const ConvGeom& g
   return plan;
 }
 
-View ReadOptionalBias(const Napi::Value& value, const ConvViews& v, const char* op, const char* what) {
-  View b = ReadBias(value, op, v.y.shape[1], what);
-  if (b.dtype != v.x.dtype) Fail(std::string(what) + " dtype differs from input dtype");
-  return b;
+// The optional bias (or its grad) field: contiguous [O], the input's dtype.
+bool ReadOptionalBias(const Options& o, const char* field, const ConvViews& v, View* bias) {
+  if (!o.OptionalTensor(field, bias)) return false;
+  CheckChannelVector(*bias, v.y.shape[1], field);
+  if (bias->dtype != v.x.dtype) Fail(std::string(field) + " dtype differs from input dtype");
+  return true;
 }
 
-View ReadChannelVector(const Napi::Value& value, const char* op, int64_t channels, const char* what) {
-  View v = ReadBias(value, op, channels, what);
-  if (v.dtype != DType::F32) Fail(std::string(what) + " must be float32");
+// An optional per-output-channel f32 vector field (the epilogue's scale or shift).
+const View* ReadChannelVector(const Options& o, const char* field, int64_t channels, View* v) {
+  if (!o.OptionalTensor(field, v)) return nullptr;
+  CheckChannelVector(*v, channels, field);
+  if (v->dtype != DType::F32) Fail(std::string(field) + " must be float32");
   return v;
 }
 
-// convForward(x, weight, bias|null, out, stride, padL, padR, dilation, groups, transposed,
-//             scale|null, shift|null, residual|null, relu, accumulate, inference, packedWeights|null)
+// convForward({ x, weight, bias?, out, ...geometry, scale?, shift?, residual?, relu?, accumulate?, inference?, packedWeights? })
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   const char* op = "convForward";
-  ConvViews v{ReadView(info[0], op, "x"), ReadView(info[1], op, "weight"), ReadView(info[3], op, "out")};
-  const ConvGeom g = ReadGeom(info, 4, op, v.x.ndim() - 2);
+  const Options o(info, op);
+  ConvViews v{o.Tensor("x"), o.Tensor("weight"), o.Tensor("out")};
+  const ConvGeom g = ReadGeom(o, v.x.ndim() - 2);
   CheckShapes(v, g);
-  const bool hasBias = !IsNullish(info[2]);
-  View bias = hasBias ? ReadOptionalBias(info[2], v, op, "bias") : View();
+  View bias;
+  const bool hasBias = ReadOptionalBias(o, "bias", v, &bias);
   const View* b = hasBias ? &bias : nullptr;
   const int64_t outC = v.y.shape[1];
   View scale, shift, residual;
   Epilogue e;
-  if (info.Length() > 10 && !IsNullish(info[10])) { scale = ReadChannelVector(info[10], op, outC, "scale"); e.scale = &scale; }
-  if (info.Length() > 11 && !IsNullish(info[11])) { shift = ReadChannelVector(info[11], op, outC, "shift"); e.shift = &shift; }
-  if (info.Length() > 12 && !IsNullish(info[12])) {
-    residual = ReadView(info[12], op, "residual");
+  e.scale = ReadChannelVector(o, "scale", outC, &scale);
+  e.shift = ReadChannelVector(o, "shift", outC, &shift);
+  if (o.OptionalTensor("residual", &residual)) {
     if (residual.shape != v.y.shape || residual.dtype != v.y.dtype) Fail("residual must have the output's shape and dtype, got " + DimsKey(residual.shape));
     e.residual = &residual;
   }
-  e.relu = info.Length() > 13 && info[13].ToBoolean().Value();
-  e.accumulate = info.Length() > 14 && info[14].ToBoolean().Value();
-  e.inference = info.Length() > 15 && info[15].ToBoolean().Value();
+  e.relu = o.Flag("relu");
+  e.accumulate = o.Flag("accumulate");
+  e.inference = o.Flag("inference");
+  const Napi::Value holder = o.Get("packedWeights");
   if (!e.Empty() && g.transposed) Fail("an epilogue is only supported on plain convolution");
   if (e.inference && !e.residual && !g.transposed && WinogradApplies(v.x, v.w, v.y, g.stride, g.padL, g.padR, g.dilation, g.groups)) {
     WinogradEpilogue we{b ? bias.ptr<float>() : nullptr, e.scale ? scale.ptr<float>() : nullptr, e.shift ? shift.ptr<float>() : nullptr,
                         e.accumulate, e.relu};
-    const Napi::Value holder = info.Length() > 16 ? info[16] : info.Env().Undefined();
     WinogradConv(v.x, WinogradWeights(v.w, holder), v.y, we);
     return info.Env().Undefined();
   }
@@ -375,22 +386,23 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   data.push_back(v.y.data());
   for (const View* operand : {e.scale, e.shift, e.residual})
     if (operand) data.push_back(operand->data());
-  const bool packable = info.Length() > 16 && info[16].IsObject() && plan.operands[1].reordered;
+  const bool packable = holder.IsObject() && plan.operands[1].reordered;
   if (!packable) {
     Execute(plan, data);
     return info.Env().Undefined();
   }
   const Operand& w = plan.operands[1];
-  data[1] = PackedWeights(info[16].As<Napi::Object>(), w.user, w.prim, w.re, v.w);
+  data[1] = PackedWeights(holder.As<Napi::Object>(), w.user, w.prim, w.re, v.w);
   Execute(plan, data, 1);
   return info.Env().Undefined();
 }
 
-// convBackwardData(gradOut, weight, gradIn, stride, padL, padR, dilation, groups, transposed)
+// convBackwardData({ gradOut, weight, gradIn, ...geometry })
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   const char* op = "convBackwardData";
-  ConvViews v{ReadView(info[2], op, "gradIn"), ReadView(info[1], op, "weight"), ReadView(info[0], op, "gradOut")};
-  const ConvGeom g = ReadGeom(info, 3, op, v.x.ndim() - 2);
+  const Options o(info, op);
+  ConvViews v{o.Tensor("gradIn"), o.Tensor("weight"), o.Tensor("gradOut")};
+  const ConvGeom g = ReadGeom(o, v.x.ndim() - 2);
   CheckShapes(v, g);
   const std::string key = "convBD|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + ViewKey(v.y);
   const Plan& plan = CachedPrimitive<Plan>(key, [&]() {
@@ -400,14 +412,15 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// convBackwardWeights(x, gradOut, gradWeight, gradBias|null, stride, padL, padR, dilation, groups, transposed)
+// convBackwardWeights({ x, gradOut, gradWeight, gradBias?, ...geometry })
 Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   const char* op = "convBackwardWeights";
-  ConvViews v{ReadView(info[0], op, "x"), ReadView(info[2], op, "gradWeight"), ReadView(info[1], op, "gradOut")};
-  const ConvGeom g = ReadGeom(info, 4, op, v.x.ndim() - 2);
+  const Options o(info, op);
+  ConvViews v{o.Tensor("x"), o.Tensor("gradWeight"), o.Tensor("gradOut")};
+  const ConvGeom g = ReadGeom(o, v.x.ndim() - 2);
   CheckShapes(v, g);
-  const bool hasBias = !IsNullish(info[3]);
-  View bias = hasBias ? ReadOptionalBias(info[3], v, op, "gradBias") : View();
+  View bias;
+  const bool hasBias = ReadOptionalBias(o, "gradBias", v, &bias);
   const View* b = hasBias ? &bias : nullptr;
   const std::string key = "convBW|" + g.Key() + ViewKey(v.x) + ViewKey(v.w) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(v.y);
   const Plan& plan = CachedPrimitive<Plan>(key, [&]() {
@@ -422,9 +435,9 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
-  ExportOneDnn(env, exports, "convForward", ConvForward, {10, 11});
-  ExportOneDnn(env, exports, "convBackwardData", ConvBackwardData);
-  ExportOneDnn(env, exports, "convBackwardWeights", ConvBackwardWeights);
+  ExportOneDnn(env, exports, "convForward", ConvForward, {"x", {"scale", "shift"}});
+  ExportOneDnn(env, exports, "convBackwardData", ConvBackwardData, {"gradOut"});
+  ExportOneDnn(env, exports, "convBackwardWeights", ConvBackwardWeights, {"x"});
 }
 
 }  // namespace tsv

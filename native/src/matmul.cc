@@ -67,7 +67,8 @@ bool AsPixelRows(const View& v, const char* op, dnnl::memory::desc* desc) {
 // A linear layer at inference as a 1×1 convolution over its rows. Where oneDNN's matmul is its
 // generic sgemm (CPUs before AVX-512), the convolution's jit kernels with blocked packed weights
 // run these shapes 1.2–2× faster (ViT-B's fc1: 75 -> 152 GFLOP/s on AVX2). Only a jit kernel is
-// taken; false leaves the matmul in place.
+// taken (one that blocks the weights; the gemm-based and reference convolutions keep them plain);
+// false leaves the matmul in place.
 bool ConvolutionForm(const View& a, const View& b, const View* bias, const View& out, const std::string& activation,
                      const View* residual, const char* op, MatmulPlan* plan) {
   dnnl::memory::desc src, dst, res;
@@ -91,7 +92,7 @@ bool ConvolutionForm(const View& a, const View& b, const View* bias, const View&
   } catch (const dnnl::error&) {
     return false;
   }
-  if (std::strncmp(pd.impl_info_str(), "jit", 3) != 0 || pd.src_desc() != src || pd.dst_desc() != dst) return false;
+  if (!IsBlockedLayout(pd.weights_desc()) || pd.src_desc() != src || pd.dst_desc() != dst) return false;
   *plan = MatmulPlan{Conv(pd), src, userWeights, biasDesc, dst, res};
   PackInto(*plan, pd.weights_desc());
   return true;
@@ -107,7 +108,8 @@ MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& 
   dnnl::matmul::desc d = bias ? dnnl::matmul::desc(a.desc(op), weights, bias->desc(op), out.desc(op))
                               : dnnl::matmul::desc(a.desc(op), weights, out.desc(op));
   dnnl::matmul::primitive_desc pd(d, EpilogueAttr(activation, residual ? &res : nullptr, scale), Engine());
-  if (pack && scale == 1.f && std::strncmp(pd.impl_info_str(), "gemm", 4) == 0) {
+  // The matmul is oneDNN's sgemm where AVX2 kernels are the widest and it kept the weights plain.
+  if (pack && scale == 1.f && Avx2IsWidest() && !IsBlockedLayout(pd.weights_desc())) {
     MatmulPlan conv;
     if (ConvolutionForm(a, b, bias, out, activation, residual, op, &conv)) return conv;
   }
@@ -116,40 +118,40 @@ MatmulPlan MakePlan(const View& a, const View& b, const View* bias, const View& 
   return p;
 }
 
-// matmul(a, b, bias|null, out, activation?: string|null, residual?: tensor|null, packedWeights?: holder|null, scale?: number):
+// matmul({ a, b, bias?, out, activation?, residual?, packedWeights?, scale? }):
 // out = act(scale·(a·b + bias)) + residual, the scaling, activation and residual add running as post-ops.
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const char* op = "matmul";
-  View a = ReadView(info[0], op, "a");
-  View b = ReadView(info[1], op, "b");
-  bool hasBias = !IsNullish(info[2]);
+  const Options o(info, op);
+  View a = o.Tensor("a");
+  View b = o.Tensor("b");
   View bias;
-  if (hasBias) bias = ReadView(info[2], op, "bias");
-  View out = ReadView(info[3], op, "out");
+  const bool hasBias = o.OptionalTensor("bias", &bias);
+  View out = o.Tensor("out");
   const int nd = out.ndim();
   if (nd < 2 || a.ndim() != nd || b.ndim() != nd) Fail("a, b and out must have the same rank >= 2");
   if (a.shape[nd - 1] != b.shape[nd - 2]) Fail("inner dims differ: a " + DimsKey(a.shape) + " b " + DimsKey(b.shape));
   if (hasBias && bias.ndim() != nd) Fail("bias must have the rank of out");
-  const std::string activation = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  const std::string activation = o.Name("activation");
   if (!activation.empty()) EpilogueActivation(activation);
-  const bool hasResidual = info.Length() > 5 && !IsNullish(info[5]);
   View residual;
+  const bool hasResidual = o.OptionalTensor("residual", &residual);
   if (hasResidual) {
-    residual = ReadView(info[5], op, "residual");
     if (residual.shape != out.shape || residual.dtype != out.dtype) Fail("residual must have out's shape and dtype, got " + DimsKey(residual.shape));
   }
 
-  const bool pack = nd == 2 && info.Length() > 6 && info[6].IsObject();
+  const Napi::Value holder = o.Get("packedWeights");
+  const bool pack = nd == 2 && holder.IsObject();
   if (b.dtype != a.dtype && !(pack && a.dtype == DType::F32 && b.dtype == DType::BF16))
     Fail(std::string("b is ") + DTypeName(b.dtype) + " but a is " + DTypeName(a.dtype) + "; only a packed weight may be bfloat16 beside float32 data");
-  const float scale = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().FloatValue() : 1.f;
+  const float scale = static_cast<float>(o.Number("scale", 1));
   if (!std::isfinite(scale)) Fail("scale must be a finite number");
 
   std::string key = std::string("mm|") + ViewKey(a) + ViewKey(b) + (hasBias ? ViewKey(bias) : "-;") + ViewKey(out) + activation + "|" +
                     (hasResidual ? ViewKey(residual) : "-") + (pack ? "|pk" : "") + (scale != 1.f ? "|s" + FloatKey(scale) : "");
   const MatmulPlan& plan = CachedPrimitive<MatmulPlan>(
       key, [&]() { return MakePlan(a, b, hasBias ? &bias : nullptr, out, activation, hasResidual ? &residual : nullptr, pack, scale, op); });
-  void* weightData = plan.packed ? PackedWeights(info[6].As<Napi::Object>(), plan.userWeights, plan.weights, plan.toWeights, b) : b.data();
+  void* weightData = plan.packed ? PackedWeights(holder.As<Napi::Object>(), plan.userWeights, plan.weights, plan.toWeights, b) : b.data();
   const dnnl::engine& eng = Engine();
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(plan.src, eng, a.data())},
                                              {DNNL_ARG_WEIGHTS, dnnl::memory(plan.packed ? plan.weights : plan.userWeights, eng, weightData)},
@@ -163,6 +165,6 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterMatmul(Napi::Env env, Napi::Object exports) { ExportOneDnn(env, exports, "matmul", Matmul, {}, PackedWeightArg{1, 6}); }
+void RegisterMatmul(Napi::Env env, Napi::Object exports) { ExportOneDnn(env, exports, "matmul", Matmul, {"a", {}, "b", "packedWeights"}); }
 
 }  // namespace tsv

@@ -26,10 +26,9 @@ normalization_flags Flags(bool scale, bool shift, bool globalStats) {
 
 bool IsFloat(DType dt) { return dt == DType::F32 || dt == DType::BF16; }
 
-// An optional f32 vector of n elements, contiguous; null where the JS value is nullish.
-bool ReadVector(Napi::Value value, const char* op, const char* what, int64_t n, View& v) {
-  if (IsNullish(value)) return false;
-  v = ReadView(value, op, what);
+// An optional f32 vector field of n elements, contiguous; false where it is absent or null.
+bool ReadVector(const Options& o, const char* what, int64_t n, View& v) {
+  if (!o.OptionalTensor(what, &v)) return false;
   if (v.dtype != DType::F32) Fail(std::string(what) + " must be float32, got " + DTypeName(v.dtype));
   if (v.numel() != n || !v.contiguous())
     Fail(std::string(what) + " must be a contiguous vector of " + std::to_string(n) + " elements, got shape [" +
@@ -224,22 +223,23 @@ dnnl::batch_normalization_forward::primitive_desc BnormFwdPd(const View& x, floa
   return dnnl::batch_normalization_forward::primitive_desc(d, Engine());
 }
 
-// batchNormForward(x, mean, variance, weight, bias, out, eps, training)
+// batchNormForward({ x, mean, variance, weight?, bias?, out, eps, training })
 Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   const char* op = "batchNormForward";
-  View x = ReadView(info[0], op, "x");
+  const Options o(info, op);
+  View x = o.Tensor("x");
   CheckData(x, "x");
   if (x.ndim() < 2 || x.ndim() > 5) Fail("x must have rank 2..5, got shape [" + DimsKey(x.shape) + "]");
   const int64_t C = x.shape[1];
   View mean, var, weight, bias;
-  if (!ReadVector(info[1], op, "mean", C, mean)) Fail("mean is required");
-  if (!ReadVector(info[2], op, "variance", C, var)) Fail("variance is required");
-  const bool hasWeight = ReadVector(info[3], op, "weight", C, weight);
-  const bool hasBias = ReadVector(info[4], op, "bias", C, bias);
-  View out = ReadView(info[5], op, "out");
+  if (!ReadVector(o, "mean", C, mean)) Fail("mean is required");
+  if (!ReadVector(o, "variance", C, var)) Fail("variance is required");
+  const bool hasWeight = ReadVector(o, "weight", C, weight);
+  const bool hasBias = ReadVector(o, "bias", C, bias);
+  View out = o.Tensor("out");
   CheckSameLayout(x, out, "out");
-  const float eps = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
-  const bool training = info[7].ToBoolean().Value();
+  const float eps = static_cast<float>(o.Number("eps"));
+  const bool training = o.Flag("training");
   if (x.numel() == 0) return info.Env().Undefined();
   if (IsPlanar(x)) {
     if (x.dtype == DType::F32)
@@ -265,26 +265,27 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// batchNormBackward(x, gradOut, mean, variance, weight, bias, gradIn, gradWeight, gradBias, eps, globalStats)
+// batchNormBackward({ x, gradOut, mean, variance, weight?, bias?, gradIn, gradWeight?, gradBias?, eps, globalStats })
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   const char* op = "batchNormBackward";
-  View x = ReadView(info[0], op, "x");
+  const Options o(info, op);
+  View x = o.Tensor("x");
   CheckData(x, "x");
   if (x.ndim() < 2 || x.ndim() > 5) Fail("x must have rank 2..5, got shape [" + DimsKey(x.shape) + "]");
   const int64_t C = x.shape[1];
-  View gradOut = ReadView(info[1], op, "gradOut");
+  View gradOut = o.Tensor("gradOut");
   CheckSame(x, gradOut, "gradOut");
   View mean, var, weight, bias, gradWeight, gradBias;
-  if (!ReadVector(info[2], op, "mean", C, mean)) Fail("mean is required");
-  if (!ReadVector(info[3], op, "variance", C, var)) Fail("variance is required");
-  const bool hasWeight = ReadVector(info[4], op, "weight", C, weight);
-  const bool hasBias = ReadVector(info[5], op, "bias", C, bias);
-  View gradIn = ReadView(info[6], op, "gradIn");
+  if (!ReadVector(o, "mean", C, mean)) Fail("mean is required");
+  if (!ReadVector(o, "variance", C, var)) Fail("variance is required");
+  const bool hasWeight = ReadVector(o, "weight", C, weight);
+  const bool hasBias = ReadVector(o, "bias", C, bias);
+  View gradIn = o.Tensor("gradIn");
   CheckSameLayout(gradOut, gradIn, "gradIn");
-  const bool wantWeight = ReadVector(info[7], op, "gradWeight", C, gradWeight);
-  const bool wantBias = ReadVector(info[8], op, "gradBias", C, gradBias);
-  const float eps = static_cast<float>(info[9].As<Napi::Number>().DoubleValue());
-  const bool globalStats = info[10].ToBoolean().Value();
+  const bool wantWeight = ReadVector(o, "gradWeight", C, gradWeight);
+  const bool wantBias = ReadVector(o, "gradBias", C, gradBias);
+  const float eps = static_cast<float>(o.Number("eps"));
+  const bool globalStats = o.Flag("globalStats");
   if (wantWeight && !hasWeight) Fail("gradWeight was asked for without a weight");
   if (wantBias && !hasBias) Fail("gradBias was asked for without a bias");
   if (x.numel() == 0) return info.Env().Undefined();
@@ -343,21 +344,22 @@ dnnl::layer_normalization_forward::primitive_desc LnormFwdPd(const View& x, floa
   return dnnl::layer_normalization_forward::primitive_desc(d, Engine());
 }
 
-// layerNormForward(x, weight, bias, out, mean, variance, eps)
+// layerNormForward({ x, weight?, bias?, out, mean?, variance?, eps })
 Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   const char* op = "layerNormForward";
-  View x = ReadView(info[0], op, "x");
+  const Options o(info, op);
+  View x = o.Tensor("x");
   CheckRows(x, "x");
   const int64_t rows = x.shape[0], D = x.shape[1];
   View weight, bias, mean, var;
-  const bool hasWeight = ReadVector(info[1], op, "weight", D, weight);
-  const bool hasBias = ReadVector(info[2], op, "bias", D, bias);
-  View out = ReadView(info[3], op, "out");
+  const bool hasWeight = ReadVector(o, "weight", D, weight);
+  const bool hasBias = ReadVector(o, "bias", D, bias);
+  View out = o.Tensor("out");
   CheckSameLayout(x, out, "out");
-  const bool hasMean = ReadVector(info[4], op, "mean", rows, mean);
-  const bool hasVar = ReadVector(info[5], op, "variance", rows, var);
+  const bool hasMean = ReadVector(o, "mean", rows, mean);
+  const bool hasVar = ReadVector(o, "variance", rows, var);
   if (hasMean != hasVar) Fail("mean and variance must be given together");
-  const float eps = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  const float eps = static_cast<float>(o.Number("eps"));
   if (x.numel() == 0) return info.Env().Undefined();
 
   const normalization_flags flags = Flags(hasWeight, hasBias, false);
@@ -377,24 +379,25 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// layerNormBackward(x, gradOut, mean, variance, weight, bias, gradIn, gradWeight, gradBias, eps)
+// layerNormBackward({ x, gradOut, mean, variance, weight?, bias?, gradIn, gradWeight?, gradBias?, eps })
 Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const char* op = "layerNormBackward";
-  View x = ReadView(info[0], op, "x");
+  const Options o(info, op);
+  View x = o.Tensor("x");
   CheckRows(x, "x");
   const int64_t rows = x.shape[0], D = x.shape[1];
-  View gradOut = ReadView(info[1], op, "gradOut");
+  View gradOut = o.Tensor("gradOut");
   CheckSameLayout(x, gradOut, "gradOut");
   View mean, var, weight, bias, gradWeight, gradBias;
-  if (!ReadVector(info[2], op, "mean", rows, mean)) Fail("mean is required");
-  if (!ReadVector(info[3], op, "variance", rows, var)) Fail("variance is required");
-  const bool hasWeight = ReadVector(info[4], op, "weight", D, weight);
-  const bool hasBias = ReadVector(info[5], op, "bias", D, bias);
-  View gradIn = ReadView(info[6], op, "gradIn");
+  if (!ReadVector(o, "mean", rows, mean)) Fail("mean is required");
+  if (!ReadVector(o, "variance", rows, var)) Fail("variance is required");
+  const bool hasWeight = ReadVector(o, "weight", D, weight);
+  const bool hasBias = ReadVector(o, "bias", D, bias);
+  View gradIn = o.Tensor("gradIn");
   CheckSameLayout(x, gradIn, "gradIn");
-  const bool wantWeight = ReadVector(info[7], op, "gradWeight", D, gradWeight);
-  const bool wantBias = ReadVector(info[8], op, "gradBias", D, gradBias);
-  const float eps = static_cast<float>(info[9].As<Napi::Number>().DoubleValue());
+  const bool wantWeight = ReadVector(o, "gradWeight", D, gradWeight);
+  const bool wantBias = ReadVector(o, "gradBias", D, gradBias);
+  const float eps = static_cast<float>(o.Number("eps"));
   if (wantWeight && !hasWeight) Fail("gradWeight was asked for without a weight");
   if (wantBias && !hasBias) Fail("gradBias was asked for without a bias");
   if (x.numel() == 0) return info.Env().Undefined();
@@ -426,38 +429,15 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// normSupportsBf16(): whether this CPU's oneDNN runs the norm primitives on bf16 data
-// (it needs AVX-512 or newer); the tensor layer upcasts to f32 where it does not.
-Napi::Value NormSupportsBf16(const Napi::CallbackInfo& info) {
-  static const bool supported = []() {
-    try {
-      const dnnl::memory::desc data({2, 16, 4, 4}, dnnl::memory::data_type::bf16, dnnl::memory::format_tag::nchw);
-      const normalization_flags flags = Flags(true, true, false);
-      dnnl::batch_normalization_forward::primitive_desc bf(
-          dnnl::batch_normalization_forward::desc(prop_kind::forward_training, data, 1e-5f, flags), Engine());
-      dnnl::batch_normalization_backward::primitive_desc bb(
-          dnnl::batch_normalization_backward::desc(prop_kind::backward, data, data, 1e-5f, flags), Engine(), bf);
-      const dnnl::memory::desc rows({8, 16}, dnnl::memory::data_type::bf16, dnnl::memory::format_tag::ab);
-      dnnl::layer_normalization_forward::primitive_desc lf(
-          dnnl::layer_normalization_forward::desc(prop_kind::forward_training, rows, StatDesc(8), 1e-5f, flags), Engine());
-      dnnl::layer_normalization_backward::primitive_desc lb(
-          dnnl::layer_normalization_backward::desc(prop_kind::backward, rows, rows, StatDesc(8), 1e-5f, flags), Engine(), lf);
-      return true;
-    } catch (const dnnl::error&) {
-      return false;
-    }
-  }();
-  return Napi::Boolean::New(info.Env(), supported);
-}
-
 }  // namespace
 
 void RegisterNorm(Napi::Env env, Napi::Object exports) {
-  Export(env, exports, "batchNormForward", BatchNormForward);
-  Export(env, exports, "batchNormBackward", BatchNormBackward);
-  Export(env, exports, "layerNormForward", LayerNormForward);
-  Export(env, exports, "layerNormBackward", LayerNormBackward);
-  Export(env, exports, "normSupportsBf16", NormSupportsBf16);
+  // Statistics, scale and shift are f32 beside bf16 data; the rest is computed in f32 where oneDNN has no bf16 kernels.
+  const Bf16Fallback f32Stats{"x", {"mean", "variance", "weight", "bias", "gradWeight", "gradBias"}};
+  ExportOneDnn(env, exports, "batchNormForward", BatchNormForward, f32Stats);
+  ExportOneDnn(env, exports, "batchNormBackward", BatchNormBackward, f32Stats);
+  ExportOneDnn(env, exports, "layerNormForward", LayerNormForward, f32Stats);
+  ExportOneDnn(env, exports, "layerNormBackward", LayerNormBackward, f32Stats);
 }
 
 }  // namespace tsv

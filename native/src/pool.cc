@@ -39,8 +39,8 @@ struct PoolGeom {
   }
 };
 
-// Reads kernel, stride, padL, padR, dilation (torch convention) from info[first...].
-PoolGeom ReadGeom(const Napi::CallbackInfo& info, int alg, size_t first, const char* op, const View& src, const View& dst) {
+// Reads alg, kernel, stride, padLeft, padRight, dilation (torch convention) for src -> dst.
+PoolGeom ReadGeom(const Options& o, const View& src, const View& dst) {
   const int spatial = src.ndim() - 2;
   if (spatial < 1 || spatial > 3) Fail("tensors must have rank 3, 4 or 5, got " + std::to_string(src.ndim()));
   if (dst.ndim() != src.ndim()) Fail("input and output ranks differ");
@@ -48,13 +48,13 @@ PoolGeom ReadGeom(const Napi::CallbackInfo& info, int alg, size_t first, const c
   if (src.dtype != DType::F32 && src.dtype != DType::BF16) Fail(std::string("dtype ") + DTypeName(src.dtype) + " is not supported");
   if (src.shape[0] != dst.shape[0] || src.shape[1] != dst.shape[1]) Fail("input and output differ in batch or channels");
   PoolGeom g;
-  g.alg = alg;
-  ToAlgorithm(alg);
-  g.kernel = ReadDims(info[first], op, "kernel");
-  g.stride = ReadDims(info[first + 1], op, "stride");
-  g.padL = ReadDims(info[first + 2], op, "padLeft");
-  g.padR = ReadDims(info[first + 3], op, "padRight");
-  g.dilation = ReadDims(info[first + 4], op, "dilation");
+  g.alg = static_cast<int>(o.Number("alg"));
+  ToAlgorithm(g.alg);
+  g.kernel = o.List("kernel");
+  g.stride = o.List("stride");
+  g.padL = o.List("padLeft");
+  g.padR = o.List("padRight");
+  g.dilation = o.List("dilation");
   const Dims* lists[] = {&g.kernel, &g.stride, &g.padL, &g.padR, &g.dilation};
   for (const Dims* d : lists)
     if (static_cast<int>(d->size()) != spatial) Fail("geometry lists must have " + std::to_string(spatial) + " entries");
@@ -89,15 +89,15 @@ void FreeWorkspace(Napi::Env env, void* data, size_t* bytes) {
   delete bytes;
 }
 
-// poolForward(alg, x, out, kernel, stride, padL, padR, dilation, training) -> workspace ArrayBuffer | null
+// poolForward({ alg, x, out, ...geometry, training }) -> workspace ArrayBuffer | null
 Napi::Value PoolForward(const Napi::CallbackInfo& info) {
   const char* op = "poolForward";
   Napi::Env env = info.Env();
-  const int alg = info[0].As<Napi::Number>().Int32Value();
-  View x = ReadView(info[1], op, "x");
-  View out = ReadView(info[2], op, "out");
-  const PoolGeom g = ReadGeom(info, alg, 3, op, x, out);
-  const bool training = info[8].ToBoolean().Value() && alg == Max;
+  const Options o(info, op);
+  View x = o.Tensor("x");
+  View out = o.Tensor("out");
+  const PoolGeom g = ReadGeom(o, x, out);
+  const bool training = o.Flag("training") && g.alg == Max;
   const std::string key = std::string("poolF|") + (training ? "T" : "I") + g.Key() + ViewKey(x) + ViewKey(out);
   const ForwardPlan& plan = CachedPrimitive<ForwardPlan>(key, [&]() {
     auto pd = ForwardDesc(g, x.desc(op), out.desc(op), training);
@@ -127,13 +127,13 @@ struct BackwardPlan {
   memory::desc workspace;
 };
 
-// poolBackward(alg, gradOut, gradIn, kernel, stride, padL, padR, dilation, workspace | null)
+// poolBackward({ alg, gradOut, gradIn, ...geometry, workspace })
 Napi::Value PoolBackward(const Napi::CallbackInfo& info) {
   const char* op = "poolBackward";
-  const int alg = info[0].As<Napi::Number>().Int32Value();
-  View gy = ReadView(info[1], op, "gradOut");
-  View gx = ReadView(info[2], op, "gradIn");
-  const PoolGeom g = ReadGeom(info, alg, 3, op, gx, gy);
+  const Options o(info, op);
+  View gy = o.Tensor("gradOut");
+  View gx = o.Tensor("gradIn");
+  const PoolGeom g = ReadGeom(o, gx, gy);
   const std::string key = std::string("poolB|") + g.Key() + ViewKey(gx) + ViewKey(gy);
   const BackwardPlan& plan = CachedPrimitive<BackwardPlan>(key, [&]() {
     auto hint = ForwardDesc(g, gx.desc(op), gy.desc(op), true);
@@ -144,8 +144,9 @@ Napi::Value PoolBackward(const Napi::CallbackInfo& info) {
   std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, gy.mem(op)}, {DNNL_ARG_DIFF_SRC, gx.mem(op)}};
   const size_t wsBytes = plan.workspace.get_size();
   if (wsBytes > 0) {
-    if (!info[8].IsArrayBuffer()) Fail("max pooling backward needs the workspace of its forward call");
-    Napi::ArrayBuffer ws = info[8].As<Napi::ArrayBuffer>();
+    const Napi::Value workspace = o.Get("workspace");
+    if (!workspace.IsArrayBuffer()) Fail("max pooling backward needs the workspace of its forward call");
+    Napi::ArrayBuffer ws = workspace.As<Napi::ArrayBuffer>();
     if (ws.ByteLength() != wsBytes) Fail("workspace has " + std::to_string(ws.ByteLength()) + " bytes, expected " + std::to_string(wsBytes));
     args.emplace(DNNL_ARG_WORKSPACE, memory(plan.workspace, Engine(), ws.Data()));
   }
@@ -270,8 +271,8 @@ Napi::Value AdaptiveAvgPoolBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterPool(Napi::Env env, Napi::Object exports) {
-  ExportOneDnn(env, exports, "poolForward", PoolForward);
-  ExportOneDnn(env, exports, "poolBackward", PoolBackward);
+  ExportOneDnn(env, exports, "poolForward", PoolForward, {"x"});
+  ExportOneDnn(env, exports, "poolBackward", PoolBackward, {"gradOut"});
   Export(env, exports, "adaptiveAvgPool", AdaptiveAvgPool);
   Export(env, exports, "adaptiveAvgPoolBackward", AdaptiveAvgPoolBackward);
 }

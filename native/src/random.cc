@@ -38,16 +38,17 @@ inline double Unit(uint32_t hi, uint32_t lo) {
 // Codes shared with src/tensor/random.ts (RANDOM_KIND).
 enum Kind : int { Uniform, Normal, Bernoulli, Integer };
 
-// randomFill(dst, kind, a, b, seedHi, seedLo, offset)
+// randomFill({ dst, kind, a, b, seedHi, seedLo, offset })
 //   uniform: [a, b); normal: mean a, std b; bernoulli: 1 with probability a; integer: [a, b).
 Napi::Value RandomFill(const Napi::CallbackInfo& info) {
-  View dst = ReadView(info[0], "randomFill", "dst");
-  const int kind = info[1].As<Napi::Number>().Int32Value();
-  const double a = info[2].As<Napi::Number>().DoubleValue();
-  const double b = info[3].As<Napi::Number>().DoubleValue();
-  const uint64_t seed = (static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value()) << 32) |
-                        static_cast<uint32_t>(info[5].As<Napi::Number>().Int64Value());
-  const uint64_t offset = static_cast<uint64_t>(info[6].As<Napi::Number>().Int64Value());
+  const Options o(info, "randomFill");
+  View dst = o.Tensor("dst");
+  const int kind = static_cast<int>(o.Number("kind"));
+  const double a = o.Number("a");
+  const double b = o.Number("b");
+  const uint64_t seed = (static_cast<uint64_t>(static_cast<int64_t>(o.Number("seedHi"))) << 32) |
+                        static_cast<uint32_t>(static_cast<int64_t>(o.Number("seedLo")));
+  const uint64_t offset = static_cast<uint64_t>(static_cast<int64_t>(o.Number("offset")));
   if (!dst.contiguous()) Fail("dst must be contiguous");
   if (kind < Uniform || kind > Integer) Fail("unknown random kind " + std::to_string(kind));
   const int64_t n = dst.numel();

@@ -59,23 +59,23 @@ void ReduceTyped(int op, const S* src, const View& out, int64_t* indices, int64_
   }
 }
 
-// reduce(op, src, outer, R, inner, out, indices|null)
+// reduce({ op, src, outer, reduced, inner, out, indices? }): src viewed as [outer, reduced, inner].
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  const char* name = "reduce";
-  int op = info[0].As<Napi::Number>().Int32Value();
-  View src = ReadView(info[1], name, "src");
-  int64_t outer = info[2].As<Napi::Number>().Int64Value();
-  int64_t R = info[3].As<Napi::Number>().Int64Value();
-  int64_t inner = info[4].As<Napi::Number>().Int64Value();
-  View out = ReadView(info[5], name, "out");
+  const Options o(info, "reduce");
+  const int op = static_cast<int>(o.Number("op"));
+  View src = o.Tensor("src");
+  const int64_t outer = static_cast<int64_t>(o.Number("outer"));
+  const int64_t R = static_cast<int64_t>(o.Number("reduced"));
+  const int64_t inner = static_cast<int64_t>(o.Number("inner"));
+  View out = o.Tensor("out");
   int64_t* indices = nullptr;
-  if (!IsNullish(info[6])) {
-    View idx = ReadView(info[6], name, "indices");
+  View idx;
+  if (o.OptionalTensor("indices", &idx)) {
     if (idx.dtype != DType::I64 || !idx.contiguous() || idx.numel() != outer * inner) Fail("indices must be contiguous int64 of out's size");
     indices = idx.ptr<int64_t>();
   }
   if (op < Sum || op > ArgMin) Fail("unknown reduce op code " + std::to_string(op));
-  if (!src.contiguous() || src.numel() != outer * R * inner) Fail("src must be contiguous with outer*R*inner elements");
+  if (!src.contiguous() || src.numel() != outer * R * inner) Fail("src must be contiguous with outer*reduced*inner elements");
   if (!out.contiguous() || out.numel() != outer * inner) Fail("out must be contiguous with outer*inner elements");
   if ((op == ArgMax || op == ArgMin) && out.dtype != DType::I64) Fail("argmax/argmin write int64");
   if (outer * inner == 0) return info.Env().Undefined();

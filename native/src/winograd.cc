@@ -26,16 +26,6 @@ constexpr int64_t kMinTiles = 16;
 enum Mode : int { Off = 0, WhereFaster = 1, Always = 2 };
 int mode = WhereFaster;
 
-// oneDNN 2.x has AVX-512 3×3 kernels (direct and Winograd) of its own, measured here only on AVX2
-// CPUs, where its only 3×3 kernels are direct ones.
-bool CpuHasAvx512() {
-  static const bool has = []() {
-    const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa()), core = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
-    return (isa & core) == core;
-  }();
-  return has;
-}
-
 // Eight floats, the AVX2 register; GCC/Clang vector extensions keep the transforms readable.
 typedef float Vec __attribute__((vector_size(32)));
 typedef float VecUnaligned __attribute__((vector_size(32), aligned(4)));
@@ -199,7 +189,9 @@ Napi::Value ConvWinogradEnabled(const Napi::CallbackInfo& info) { return Napi::B
 
 }  // namespace
 
-bool WinogradEnabled() { return mode == Always || (mode == WhereFaster && !CpuHasAvx512()); }
+// oneDNN 2.x has AVX-512 3×3 kernels (direct and Winograd) of its own; this one was measured only on
+// AVX2 CPUs, where its only 3×3 kernels are direct ones.
+bool WinogradEnabled() { return mode == Always || (mode == WhereFaster && !CpuIsaAtLeast(dnnl::cpu_isa::avx512_core)); }
 
 bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& stride, const Dims& padL, const Dims& padR,
                      const Dims& dilation, int64_t groups) {

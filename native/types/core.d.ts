@@ -11,13 +11,18 @@ export interface NativeTensor {
 export interface NativeCore {
   /** Advises the kernel to back a fresh large buffer with huge pages (Linux; a no-op elsewhere). */
   adviseHugePages(buffer: ArrayBuffer): void;
-  /** Makes glibc serve large blocks from its heap and keep freed memory for reuse (no mmap/munmap per tensor). */
-  retainFreedMemory(): void;
+  /**
+   * Makes glibc serve large blocks from its heap and keep freed memory for reuse (no mmap/munmap per
+   * tensor), or (false) puts its default limits back. Set through configure({ retainFreedMemory }).
+   */
+  retainFreedMemory(on: boolean): void;
   /** Detaches an ArrayBuffer, freeing its memory now rather than at the next GC. */
   detachBuffer(buffer: ArrayBuffer): void;
   /** The class native errors are created from. */
   setErrorClass(ctor: new (message: string) => Error): void;
+  /** OpenMP threads for the kernels; set through configure({ threads }). */
   setNumThreads(n: number): void;
+  /** OpenMP threads the kernels use now. */
   getNumThreads(): number;
   /**
    * Whether this CPU's oneDNN has bf16 kernels (AVX-512 and later). Where it has none, the

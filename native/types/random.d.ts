@@ -6,5 +6,5 @@ export interface NativeRandom {
    * (one counter per element). kind codes are RANDOM_KIND in src/tensor/random.ts:
    * uniform [a, b), normal (mean a, std b), bernoulli (p = a), integer [a, b).
    */
-  randomFill(dst: NativeTensor, kind: number, a: number, b: number, seedHi: number, seedLo: number, offset: number): void;
+  randomFill(args: { dst: NativeTensor; kind: number; a: number; b: number; seedHi: number; seedLo: number; offset: number }): void;
 }

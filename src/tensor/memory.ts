@@ -10,6 +10,7 @@
  * pool of buffers keyed by size, from which later storages of that size are served.
  */
 import { ArgumentError } from '../errors.ts';
+import { onConfigure } from './config.ts';
 import { native } from './native.ts';
 
 /** Buffers from this size up are backed by huge pages: first-touch page faults dominate writing fresh large outputs. */
@@ -23,10 +24,10 @@ const pool = new Map<number, ArrayBuffer[]>();
 /** The same buffers in release order, oldest first: the first to go when the pool is over its limit. */
 const released = new Set<ArrayBuffer>();
 let pooledBytes = 0;
-// A whole ResNet-50 forward's buffers at batch 16 fit: at 256 MiB, layer 1's buffers aged out
-// before the next forward asked for them again, and those fresh allocations (first-touch page
-// faults) cost ~5–8% of the forward. Buffers of sizes no later block asks for still age out.
-let poolLimitBytes = 512 << 20;
+// configure({ memoryPoolLimitBytes }), 512 MiB by default: a whole ResNet-50 forward's buffers at
+// batch 16 fit; at 256 MiB, layer 1's buffers aged out before the next forward asked for them again,
+// and those fresh allocations (first-touch page faults) cost ~5–8% of the forward.
+let poolLimitBytes = 0;
 
 /** Storages created in each open scope, innermost last; null marks a `persistent` region. */
 const scopes: (Storage[] | null)[] = [];
@@ -174,9 +175,8 @@ export function releasePooledMemory(): void {
   trimPool(0);
 }
 
-/** Sets how many bytes of released buffers are kept for reuse (default 512 MiB; 0 keeps none); the longest-kept go first. */
-export function setMemoryPoolLimit(bytes: number): void {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ArgumentError(`setMemoryPoolLimit: expected a non-negative integer number of bytes, got ${bytes}`);
-  poolLimitBytes = bytes;
-  trimPool(bytes);
-}
+onConfigure((config, changed) => {
+  if (!changed.has('memoryPoolLimitBytes')) return;
+  poolLimitBytes = config.memoryPoolLimitBytes;
+  trimPool(poolLimitBytes);
+});

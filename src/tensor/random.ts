@@ -49,7 +49,7 @@ export class Generator {
   /** Fills contiguous t in place from a distribution and advances the stream. */
   fill(t: Tensor, kind: keyof typeof RANDOM_KIND, a: number, b: number): void {
     t.assertAlive('random');
-    native.randomFill(t, RANDOM_KIND[kind], a, b, Math.floor(this.seed / 2 ** 32), this.seed % 2 ** 32, this.offset);
+    native.randomFill({ dst: t, kind: RANDOM_KIND[kind], a, b, seedHi: Math.floor(this.seed / 2 ** 32), seedLo: this.seed % 2 ** 32, offset: this.offset });
     this.offset += t.numel;
   }
 }

@@ -116,18 +116,18 @@ test('a stale view of released memory fails with DisposedError, not with the new
 test('the pool limit: 0 keeps nothing; releasePooledMemory empties it; bad limits are refused', () => {
   const defaultLimit = T.memoryPoolStats().limitBytes;
   try {
-    T.setMemoryPoolLimit(0);
+    T.configure({ memoryPoolLimitBytes: 0 });
     T.full([1024], 1).dispose();
     assert.deepEqual({ ...T.memoryPoolStats(), limitBytes: 0 }, { bytes: 0, buffers: 0, limitBytes: 0 });
-    T.setMemoryPoolLimit(1 << 20);
+    T.configure({ memoryPoolLimitBytes: 1 << 20 });
     T.full([1024], 1).dispose();
     assert.equal(T.memoryPoolStats().buffers, 1);
     T.releasePooledMemory();
     assert.equal(T.memoryPoolStats().bytes, 0);
-    assert.throws(() => T.setMemoryPoolLimit(-1), T.ArgumentError);
-    assert.throws(() => T.setMemoryPoolLimit(1.5), T.ArgumentError);
+    assert.throws(() => T.configure({ memoryPoolLimitBytes: -1 }), /memoryPoolLimitBytes must be a non-negative integer number of bytes, got -1/);
+    assert.throws(() => T.configure({ memoryPoolLimitBytes: 1.5 }), T.ArgumentError);
   } finally {
-    T.setMemoryPoolLimit(defaultLimit);
+    T.configure({ memoryPoolLimitBytes: defaultLimit });
   }
 });
 
@@ -136,7 +136,7 @@ test('over its limit the pool frees the buffers released longest ago first', () 
   T.releasePooledMemory();
   try {
     const bytes = 4096 * 4;
-    T.setMemoryPoolLimit(3 * bytes);
+    T.configure({ memoryPoolLimitBytes: 3 * bytes });
     const tensors = [0, 1, 2, 3].map((i) => T.full([4096], i));
     const buffers = tensors.map((t) => t.buffer);
     for (const t of tensors) t.dispose();
@@ -146,7 +146,7 @@ test('over its limit the pool frees the buffers released longest ago first', () 
     assert.equal(T.zeros([4096]).buffer, buffers[3], 'the most recently released is reused first');
   } finally {
     T.releasePooledMemory();
-    T.setMemoryPoolLimit(defaultLimit);
+    T.configure({ memoryPoolLimitBytes: defaultLimit });
   }
 });
 

@@ -115,10 +115,12 @@ test('native conv kernels reject inconsistent calls with NativeError', () => {
   const x = x4();
   const w = w4();
   const bad = T.empty([2, 6, 5, 5]);
-  throwsWith(() => T.native.convForward(x, w, null, bad, [1, 1], [1, 1], [1, 1], [1, 1], 1, false), NativeError, '[convForward]', 'spatial dim');
-  throwsWith(() => T.native.convForward(x, w, null, T.empty([2, 6, 6, 6]), [1, 1], [1, 1], [1, 1], [1, 1], 4, false), NativeError, '[convForward]', 'groups 4');
-  throwsWith(() => T.native.convForward(x, w.bfloat16(), null, T.empty([2, 6, 6, 6]), [1, 1], [1, 1], [1, 1], [1, 1], 1, false), NativeError, 'dtype');
-  throwsWith(() => T.native.poolBackward(0, T.empty([2, 4, 3, 3]), T.empty([2, 4, 6, 6]), [2, 2], [2, 2], [0, 0], [0, 0], [1, 1], null), NativeError, '[poolBackward]', 'workspace');
+  const geometry = { stride: [1, 1], padLeft: [1, 1], padRight: [1, 1], dilation: [1, 1], transposed: false };
+  throwsWith(() => T.native.convForward({ x, weight: w, out: bad, ...geometry, groups: 1 }), NativeError, '[convForward]', 'spatial dim');
+  throwsWith(() => T.native.convForward({ x, weight: w, out: T.empty([2, 6, 6, 6]), ...geometry, groups: 4 }), NativeError, '[convForward]', 'groups 4');
+  throwsWith(() => T.native.convForward({ x, weight: w.bfloat16(), out: T.empty([2, 6, 6, 6]), ...geometry, groups: 1 }), NativeError, 'dtype');
+  const pool = { alg: 0, kernel: [2, 2], stride: [2, 2], padLeft: [0, 0], padRight: [0, 0], dilation: [1, 1] };
+  throwsWith(() => T.native.poolBackward({ ...pool, gradOut: T.empty([2, 4, 3, 3]), gradIn: T.empty([2, 4, 6, 6]), workspace: null }), NativeError, '[poolBackward]', 'workspace');
   throwsWith(() => T.native.adaptiveAvgPool(x.permute(0, 1, 3, 2), T.empty([2, 4, 4, 4])), NativeError, '[adaptiveAvgPool]', 'contiguous');
 });
 

@@ -55,8 +55,19 @@ test('native errors arrive as NativeError with the op name, and the process stay
   const a = T.ones([2, 2]);
   throwsLike(() => T.native.binary(99, a, a, a), T.NativeError, /\[binary\]/, /99/);
   throwsLike(() => T.native.copy(a, T.ones([3])), T.NativeError, /\[copy\]/, /shapes differ/);
-  throwsLike(() => T.native.matmul(a, T.ones([3, 2]), null, a), T.NativeError, /\[matmul\]/);
+  throwsLike(() => T.native.matmul({ a, b: T.ones([3, 2]), out: a }), T.NativeError, /\[matmul\]/);
   assert.deepEqual(T.add(a, a).tolist(), [[2, 2], [2, 2]]);
+});
+
+test('kernels with many arguments take one options object and name a missing or mistyped field', () => {
+  const a = T.ones([2, 2]);
+  const positional = T.native.matmul as (...args: unknown[]) => void;
+  throwsLike(() => positional(a, a, null, a), T.NativeError, /\[matmul\]/, /one options object, got 4 arguments/);
+  throwsLike(() => T.native.matmul({ a, b: a } as never), T.NativeError, /\[matmul\]/, /out must be a tensor/);
+  throwsLike(() => T.native.matmul({ a, b: a, out: a, scale: '2' } as never), T.NativeError, /scale must be a number/);
+  throwsLike(() => T.native.layerNormForward({ x: a, out: a, eps: 1e-5, weight: a }), T.NativeError, /weight must be a contiguous vector of 2 elements/);
+  throwsLike(() => T.native.reduce({ op: 0, src: a, outer: 1, reduced: 3, inner: 1, out: T.ones([1]) }), T.NativeError, /\[reduce\]/, /outer\*reduced\*inner/);
+  throwsLike(() => T.native.randomFill({ dst: a, kind: 0, a: 0, b: 1, seedHi: 0, seedLo: 0 } as never), T.NativeError, /offset must be a number/);
 });
 
 test('dtype names are validated', () => {

@@ -20,7 +20,7 @@ test('matmuls and a Winograd conv run to the end under node --cpu-prof', () => {
     const T = await import(${JSON.stringify(tensorIndex)});
     const a = T.randn([256, 768]), b = T.randn([768, 768]);
     for (let i = 0; i < 3000; i++) T.matmul(a, b).dispose();
-    T.setConvWinograd('always');
+    T.configure({ convWinograd: 'always' });
     const x = T.toChannelsLast(T.randn([16, 64, 28, 28])), w = T.randn([64, 64, 3, 3]);
     for (let i = 0; i < 50; i++) T.noGrad(() => T.conv2d(x, w, null, { padding: 1 })).dispose();
     console.log('finished');

@@ -12,8 +12,8 @@ import { BF16_TOL, F32_TOL, assertClose } from '../helpers/opcheck.ts';
 
 const g = new T.Generator(11);
 // By default the kernel runs on CPUs without AVX-512 only; these tests run it on any CPU.
-beforeEach(() => T.setConvWinograd('always'));
-afterEach(() => T.setConvWinograd(true));
+beforeEach(() => T.configure({ convWinograd: 'always' }));
+afterEach(() => T.configure({ convWinograd: true }));
 
 // Direct 3×3, stride 1, padding 1 convolution in float64, NCHW.
 function referenceConv(x: T.Tensor, w: T.Tensor, b: T.Tensor | null): T.Tensor {
@@ -62,7 +62,7 @@ test('Winograd conv equals a float64 direct conv, with partial tiles at the edge
   const expected = referenceConv(x, w, b);
   const winograd = inference(x, w, b);
   assertClose(winograd, expected, F32_TOL, 'winograd');
-  T.setConvWinograd(false);
+  T.configure({ convWinograd: false });
   assert.equal(T.isConvWinogradEnabled(), false);
   const direct = inference(x, w, b);
   assertClose(direct, expected, F32_TOL, 'direct');
@@ -81,7 +81,7 @@ test('Winograd conv with the fused epilogue (scale, shift, residual, ReLU) equal
   const recorded = T.conv2dEpilogue(x.detach().requiresGrad_(true), w, null, { padding: 1 }, epilogue).detach();
   const fused = T.noGrad(() => T.conv2dEpilogue(x, w, null, { padding: 1 }, epilogue));
   assertClose(fused, recorded, F32_TOL, 'fused epilogue');
-  T.setConvWinograd(false);
+  T.configure({ convWinograd: false });
   assert.ok(maxAbsDiff(fused, T.noGrad(() => T.conv2dEpilogue(x, w, null, { padding: 1 }, epilogue))) > 0, 'the Winograd kernel ran');
 });
 
@@ -111,9 +111,9 @@ test('shapes outside the Winograd kernel keep the direct kernel, bit for bit', (
   ];
   for (const c of cases) {
     const w = T.randn(c.w, { generator: g });
-    T.setConvWinograd('always');
+    T.configure({ convWinograd: 'always' });
     const auto = inference(c.x, w, null, c.options);
-    T.setConvWinograd(false);
+    T.configure({ convWinograd: false });
     assert.equal(maxAbsDiff(auto, inference(c.x, w, null, c.options)), 0, c.name);
   }
 });
@@ -122,24 +122,24 @@ test('a conv that records gradients keeps the direct kernel', () => {
   const x = T.toChannelsLast(T.randn([2, 8, 16, 16], { generator: g }));
   const w = T.randn([8, 8, 3, 3], { generator: g }).requiresGrad_(true);
   const recorded = T.conv2d(x, w, null, { padding: 1 }).detach();
-  T.setConvWinograd(false);
+  T.configure({ convWinograd: false });
   assert.equal(maxAbsDiff(recorded, inference(x, w, null)), 0);
 });
 
-test('setConvWinograd modes: off, where faster (CPUs without AVX-512), always; anything else is refused', () => {
-  T.setConvWinograd(false);
+test('convWinograd modes: off, where faster (CPUs without AVX-512), always; anything else is refused', () => {
+  T.configure({ convWinograd: false });
   assert.equal(T.isConvWinogradEnabled(), false);
-  T.setConvWinograd('always');
+  T.configure({ convWinograd: 'always' });
   assert.equal(T.isConvWinogradEnabled(), true);
-  T.setConvWinograd(true);
+  T.configure({ convWinograd: true });
   assert.equal(T.isConvWinogradEnabled(), !T.native.oneDnnHasBf16(), 'on exactly where oneDNN has no AVX-512 kernels');
-  assert.throws(() => T.setConvWinograd('yes' as never), (e: Error) => e instanceof ArgumentError && /true, false or 'always', got yes/.test(e.message));
+  assert.throws(() => T.configure({ convWinograd: 'yes' as never }), (e: Error) => e instanceof ArgumentError && /convWinograd must be true, false or 'always', got 'yes'/.test(e.message));
 });
 
 test('the native conv without a packed-weights holder transforms the weights per call, correctly', () => {
   const x = T.toChannelsLast(T.randn([2, 16, 12, 12], { generator: g }));
   const w = T.randn([16, 16, 3, 3], { generator: g }).mul(0.2);
   const out = T.toChannelsLast(T.zeros([2, 16, 12, 12]));
-  T.native.convForward(x, w, null, out, [1, 1], [1, 1], [1, 1], [1, 1], 1, false, null, null, null, false, false, true);
+  T.native.convForward({ x, weight: w, out, stride: [1, 1], padLeft: [1, 1], padRight: [1, 1], dilation: [1, 1], groups: 1, transposed: false, inference: true });
   assertClose(out, referenceConv(x, w, null), F32_TOL, 'no holder');
 });

@@ -3,6 +3,7 @@
  * forward and backward (input, weight and bias grads from oneDNN's backward primitives).
  * Inputs may be row-major or channels-last; the output (and the input grad) keep that layout.
  */
+import type { NativeConvGeometry } from '../../../native/index.d.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
 import { needsGrad, record } from '../autograd.ts';
 import { zerosLike } from '../creation.ts';
@@ -55,14 +56,7 @@ export interface ConvEpilogue {
 }
 
 // What the kernels take: per-dim stride, left/right padding and dilation (torch's, 1 = none).
-interface Geometry {
-  stride: number[];
-  padL: number[];
-  padR: number[];
-  dilation: number[];
-  groups: number;
-  transposed: boolean;
-}
+type Geometry = NativeConvGeometry;
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -118,12 +112,13 @@ function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, 
   if (accumulate && !reuse) native.copy(e.residual!.detach(), out);
   if (reuse) out.storage.version++;
   const residual = e.residual && !accumulate ? kernelReady(e.residual.detach()) : null;
-  native.convForward(
-    kernelReady(x.detach()), kernelReady(weight.detach()), bias ? contiguous(bias.detach()) : null, out,
-    g.stride, g.padL, g.padR, g.dilation, g.groups, false,
-    channelVector(e.scale), channelVector(e.shift), residual, e.relu ?? false, accumulate, true,
-    packedWeightsOf(weight),
-  );
+  const { stride, padLeft, padRight, dilation, groups } = g;
+  native.convForward({
+    x: kernelReady(x.detach()), weight: kernelReady(weight.detach()), bias: bias ? contiguous(bias.detach()) : null, out,
+    stride, padLeft, padRight, dilation, groups, transposed: false,
+    scale: channelVector(e.scale), shift: channelVector(e.shift), residual, relu: e.relu ?? false, accumulate, inference: true,
+    packedWeights: packedWeightsOf(weight),
+  });
   return out;
 }
 
@@ -142,11 +137,12 @@ function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g:
   const out = emptyActivation(outShape, x.dtype, channelsLast);
   const nonChannelDims = outShape.map((_, i) => i).filter((i) => i !== 1);
   const degenerate = out.numel === 0 || xd.numel === 0 || wd.numel === 0;
-  const geometry = [g.stride, g.padL, g.padR, g.dilation, g.groups, g.transposed] as const;
+  // Each call's options are one literal: spreading the geometry into a new object costs a microsecond.
+  const { stride, padLeft, padRight, dilation, groups, transposed } = g;
   if (degenerate) {
     if (out.numel > 0) copyInto(out, bd ? reshape(bd, [1, outShape[1], ...outShape.slice(2).map(() => 1)]) : zerosLike(out));
   } else {
-    native.convForward(xd, wd, bd, out, ...geometry);
+    native.convForward({ x: xd, weight: wd, bias: bd, out, stride, padLeft, padRight, dilation, groups, transposed });
   }
   return record(out, op, [x, weight, bias], (grad) => {
     if (degenerate) return [zerosLike(x), zerosLike(weight), bias ? sum(grad, nonChannelDims) : null];
@@ -154,14 +150,14 @@ function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g:
     let gx: Tensor | null = null;
     if (x.requiresGrad) {
       gx = emptyActivation(x.shape, x.dtype, channelsLast);
-      native.convBackwardData(gy, wd, gx, ...geometry);
+      native.convBackwardData({ gradOut: gy, weight: wd, gradIn: gx, stride, padLeft, padRight, dilation, groups, transposed });
     }
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (weight.requiresGrad) {
       gw = Tensor.empty(weight.shape, weight.dtype);
       gb = bias?.requiresGrad ? Tensor.empty(bias.shape, bias.dtype) : null;
-      native.convBackwardWeights(xd, gy, gw, gb, ...geometry);
+      native.convBackwardWeights({ x: xd, gradOut: gy, gradWeight: gw, gradBias: gb, stride, padLeft, padRight, dilation, groups, transposed });
     } else if (bias?.requiresGrad) {
       gb = sum(grad, nonChannelDims);
     }
@@ -212,8 +208,8 @@ function convNd(
   const batchedEpilogue = epilogue?.residual && unbatched ? { ...epilogue, residual: unsqueeze(epilogue.residual, 0) } : epilogue;
   const single = singleTap(size, outSize, padL, dilation, kernel);
   const geometry: Geometry = single
-    ? { stride: single.map(() => 1), padL: single.map(() => 0), padR: single.map(() => 0), dilation: single.map(() => 1), groups, transposed: false }
-    : { stride, padL, padR, dilation, groups, transposed: false };
+    ? { stride: single.map(() => 1), padLeft: single.map(() => 0), padRight: single.map(() => 0), dilation: single.map(() => 1), groups, transposed: false }
+    : { stride, padLeft: padL, padRight: padR, dilation, groups, transposed: false };
   const taps = single ? single.reduce((w, tap, i) => narrow(w, i + 2, tap, 1), weight) : weight;
   const out = convCore(op, xb, taps, bias ?? null, geometry, [N, O, ...outSize], batchedEpilogue);
   return unbatched ? squeeze(out, 0) : out;
@@ -275,7 +271,7 @@ function convTransposeNd(
     throw new ShapeError(`${op}: input spatial size ${fmt(size)} gives output size ${fmt(outSize)} with kernel ${fmt(kernel)}, padding ${fmt(padding)}`);
   }
   const padR = padding.map((p, i) => p - outputPadding[i]);
-  const g: Geometry = { stride, padL: padding, padR, dilation, groups, transposed: true };
+  const g: Geometry = { stride, padLeft: padding, padRight: padR, dilation, groups, transposed: true };
   let out: Tensor;
   if (padR.every((p, i) => p + stride[i] > 0)) {
     out = convCore(op, xb, weight, bias ?? null, g, [N, O, ...outSize]);
@@ -283,7 +279,7 @@ function convTransposeNd(
     // oneDNN needs padRight > -stride; the columns beyond that get no kernel tap, only bias.
     const clamped = padR.map((p, i) => (p + stride[i] > 0 ? p : 0));
     const short = outSize.map((s, i) => s - (clamped[i] - padR[i]));
-    const core = convCore(op, xb, weight, null, { ...g, padR: clamped }, [N, O, ...short]);
+    const core = convCore(op, xb, weight, null, { ...g, padRight: clamped }, [N, O, ...short]);
     const extra = outSize.flatMap((_, k) => [0, clamped[nd - 1 - k] - padR[nd - 1 - k]]);
     out = pad(core, extra);
     if (bias) out = add(out, reshape(bias, [1, O, ...new Array<number>(nd).fill(1)]));
@@ -311,23 +307,7 @@ export function conv2dEpilogue(x: Tensor, weight: Tensor, bias: Tensor | null | 
   return convNd('conv2d', 2, x, weight, bias, options, epilogue);
 }
 
-/**
- * When inference 3×3 convolutions take the Winograd F(4×4, 3×3) kernel: a 3×3, stride-1, padding-1
- * conv on a channels-last float tensor whose channel counts are multiples of 8. It does 4× fewer
- * multiplies than the direct kernel (ResNet's 3×3 convolutions 2–3× faster on AVX2 CPUs), with results
- * that differ from the direct kernel's by float rounding (about 1e-5 of the output's scale per layer).
- * `true` (the default): on CPUs without AVX-512, where oneDNN 2.x has only direct 3×3 kernels and
- * where it was measured faster; `'always'`: on every CPU; `false`: never. Training always uses the
- * direct kernel.
- */
-export function setConvWinograd(mode: boolean | 'always'): void {
-  if (mode !== true && mode !== false && mode !== 'always') {
-    throw new ArgumentError(`setConvWinograd: expected true, false or 'always', got ${String(mode)}`);
-  }
-  native.setConvWinograd(mode === 'always' ? 2 : mode ? 1 : 0);
-}
-
-/** Whether inference 3×3 convolutions take the Winograd kernel now, on this CPU (see setConvWinograd). */
+/** Whether inference 3×3 convolutions take the Winograd kernel now, on this CPU (see configure's convWinograd). */
 export function isConvWinogradEnabled(): boolean {
   return native.convWinogradEnabled();
 }

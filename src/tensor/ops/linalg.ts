@@ -39,7 +39,7 @@ function matmulNd(a: Tensor, b: Tensor, scale = 1): Tensor {
   const out = Tensor.uninitialized([...batch, M, N], a.dtype);
   if (out.numel > 0) {
     if (K === 0) out.zero_();
-    else native.matmul(kernelReady(pad(a)), kernelReady(pad(b)), null, out, null, null, null, scale);
+    else native.matmul({ a: kernelReady(pad(a)), b: kernelReady(pad(b)), out, scale });
   }
   return record(out, 'matmul', [a, b], (g) => [matmul(g, transpose(b, -1, -2)), matmul(transpose(a, -1, -2), g)]);
 }
@@ -120,11 +120,11 @@ function linearKernel(
   const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
   const out = inF === 0 ? Tensor.empty(outShape, x.dtype) : Tensor.uninitialized(outShape, x.dtype);
   if (out.numel > 0) {
-    native.matmul(
-      kernelReady(reshape(x.detach(), [rows, inF])), transpose(weight.detach(), 0, 1), b ? reshape(b.detach(), [1, outF]) : null,
-      reshape(out, [rows, outF]), activation, residual ? reshape(contiguous(cast(residual, x.dtype).detach()), [rows, outF]) : null,
-      packed,
-    );
+    native.matmul({
+      a: kernelReady(reshape(x.detach(), [rows, inF])), b: transpose(weight.detach(), 0, 1), bias: b ? reshape(b.detach(), [1, outF]) : null,
+      out: reshape(out, [rows, outF]), activation, residual: residual ? reshape(contiguous(cast(residual, x.dtype).detach()), [rows, outF]) : null,
+      packedWeights: packed,
+    });
   }
   return { out, x, weight, b, rows };
 }

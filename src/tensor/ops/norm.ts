@@ -3,7 +3,8 @@
  * a layer norm over [N, G, rest] followed by the per-channel affine. Each op's backward is a
  * native kernel beside its forward: oneDNN's layer norm and channels-last batch norm, and our
  * own row-major batch norm (oneDNN's is several times slower there). bf16 data is normalized
- * in bf16 with f32 statistics where the CPU supports it, else upcast to f32 and cast back.
+ * with f32 statistics; on CPUs whose oneDNN has no bf16 kernels the addon computes it in f32 and
+ * rounds back, as it does for every oneDNN-backed kernel.
  */
 import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
 import { needsGrad, noGrad, record } from '../autograd.ts';
@@ -14,13 +15,6 @@ import { add, cast, mul } from './elementwise.ts';
 import { contiguous, copyInto, reshape } from './shape.ts';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-let bf16Kernels: boolean | undefined;
-// Whether bf16 data can go to the oneDNN norm kernels on this CPU (asked once).
-function bf16Native(): boolean {
-  bf16Kernels ??= native.normSupportsBf16();
-  return bf16Kernels;
-}
 
 function checkFloat(op: string, what: string, t: Tensor): void {
   t.assertAlive(op);
@@ -133,9 +127,6 @@ export function batchNorm(
   if (training && perChannel === 1) {
     throw new ArgumentError(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
   }
-  if (x.dtype === 'bfloat16' && !bf16Native()) {
-    return cast(batchNorm(cast(x, 'float32'), runningMean, runningVar, weight, bias, options), 'bfloat16');
-  }
   if (x.ndim > 5) {
     // oneDNN takes up to three spatial dims; batch norm only sees channels, so merge them.
     const merged = reshape(x, [x.shape[0], C, numelOf(x.shape.slice(2))]);
@@ -152,13 +143,13 @@ export function batchNorm(
     mean = Tensor.empty([C], 'float32');
     variance = Tensor.empty([C], 'float32');
     if (x.numel > 0) {
-      native.batchNormForward(xk, mean, variance, w, b, out, eps, true);
+      native.batchNormForward({ x: xk, mean, variance, weight: w, bias: b, out, eps, training: true });
       if (runningMean && runningVar) updateRunningStats(runningMean, runningVar, mean, variance, momentum, perChannel);
     }
   } else {
     mean = f32Vector(runningMean!);
     variance = f32Vector(runningVar!);
-    if (x.numel > 0) native.batchNormForward(xk, mean, variance, w, b, out, eps, false);
+    if (x.numel > 0) native.batchNormForward({ x: xk, mean, variance, weight: w, bias: b, out, eps, training: false });
   }
   if (!needsGrad(x, weight, bias)) {
     releaseCopy(xk, x);
@@ -169,7 +160,9 @@ export function batchNorm(
     const gradIn = emptyStrided(xk.shape, xk.strides, x.dtype);
     const gw = weight?.requiresGrad ? Tensor.empty([C], 'float32') : null;
     const gb = bias?.requiresGrad ? Tensor.empty([C], 'float32') : null;
-    if (x.numel > 0) native.batchNormBackward(xk, gk, mean, variance, w, b, gradIn, gw, gb, eps, !training);
+    if (x.numel > 0) {
+      native.batchNormBackward({ x: xk, gradOut: gk, mean, variance, weight: w, bias: b, gradIn, gradWeight: gw, gradBias: gb, eps, globalStats: !training });
+    }
     releaseCopy(gk, g);
     return [gradIn, gw, gb];
   });
@@ -205,7 +198,6 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   checkParam(op, 'weight', weight, normalizedShape, 'normalizedShape');
   checkParam(op, 'bias', bias, normalizedShape, 'normalizedShape');
   checkEps(op, eps);
-  if (x.dtype === 'bfloat16' && !bf16Native()) return cast(layerNorm(cast(x, 'float32'), normalizedShape, weight, bias, eps), 'bfloat16');
 
   const D = numelOf(normalizedShape);
   const rows = numelOf(x.shape.slice(0, x.ndim - k));
@@ -216,7 +208,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   const keepStats = needsGrad(x, weight, bias);
   const mean = keepStats ? Tensor.empty([rows], 'float32') : null;
   const variance = keepStats ? Tensor.empty([rows], 'float32') : null;
-  native.layerNormForward(x2, w, b, out, mean, variance, eps);
+  native.layerNormForward({ x: x2, weight: w, bias: b, out, mean, variance, eps });
   if (!keepStats) {
     releaseCopy(x2, x);
     return reshape(out, x.shape);
@@ -226,7 +218,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
     const gradIn = Tensor.uninitialized([rows, D], x.dtype);
     const gw = weight?.requiresGrad ? Tensor.empty([D], 'float32') : null;
     const gb = bias?.requiresGrad ? Tensor.empty([D], 'float32') : null;
-    native.layerNormBackward(x2, g2, mean!, variance!, w, b, gradIn, gw, gb, eps);
+    native.layerNormBackward({ x: x2, gradOut: g2, mean: mean!, variance: variance!, weight: w, bias: b, gradIn, gradWeight: gw, gradBias: gb, eps });
     releaseCopy(g2, g);
     return [reshape(gradIn, x.shape), gw && reshape(gw, normalizedShape), gb && reshape(gb, normalizedShape)];
   });

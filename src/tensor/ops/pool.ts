@@ -41,8 +41,8 @@ export interface AvgPoolOptions {
 interface PoolGeometry {
   kernel: number[];
   stride: number[];
-  padL: number[];
-  padR: number[];
+  padLeft: number[];
+  padRight: number[];
   dilation: number[];
   outSize: number[];
 }
@@ -90,7 +90,7 @@ function poolGeometry(
     );
   }
   const padR = outSize.map((o, i) => Math.max(padding[i], (o - 1) * stride[i] + span[i] - size[i] - padding[i]));
-  return { kernel, stride, padL: padding, padR, dilation, outSize };
+  return { kernel, stride, padLeft: padding, padRight: padR, dilation, outSize };
 }
 
 // One oneDNN pooling over xb [N, C, ...] with its backward recorded.
@@ -98,12 +98,13 @@ function poolCore(op: string, alg: number, xb: Tensor, g: PoolGeometry): Tensor 
   const channelsLast = isChannelsLast(xb);
   const xd = withLayout(xb.detach(), channelsLast);
   const out = emptyActivation([xb.shape[0], xb.shape[1], ...g.outSize], xb.dtype, channelsLast);
-  const geometry = [g.kernel, g.stride, g.padL, g.padR, g.dilation] as const;
   const empty = out.numel === 0;
-  const workspace = empty ? null : native.poolForward(alg, xd, out, ...geometry, needsGrad(xb));
+  // Each call's options are one literal: spreading the geometry into a new object costs microseconds.
+  const { kernel, stride, padLeft, padRight, dilation } = g;
+  const workspace = empty ? null : native.poolForward({ alg, kernel, stride, padLeft, padRight, dilation, x: xd, out, training: needsGrad(xb) });
   return record(out, op, [xb], (grad) => {
     const gx = emptyActivation(xb.shape, xb.dtype, channelsLast);
-    if (!empty) native.poolBackward(alg, withLayout(grad, channelsLast), gx, ...geometry, workspace);
+    if (!empty) native.poolBackward({ alg, kernel, stride, padLeft, padRight, dilation, gradOut: withLayout(grad, channelsLast), gradIn: gx, workspace });
     return [gx];
   });
 }
@@ -119,8 +120,8 @@ function maxPoolNd(op: string, nd: number, x: Tensor, options: MaxPoolOptions): 
 // where torch clips a ceil-mode window at the end of the right padding.
 function clippedScale(size: number, g: PoolGeometry, i: number): number[] {
   return Array.from({ length: g.outSize[i] }, (_, o) => {
-    const start = o * g.stride[i] - g.padL[i];
-    const end = Math.min(start + g.kernel[i], size + g.padL[i]);
+    const start = o * g.stride[i] - g.padLeft[i];
+    const end = Math.min(start + g.kernel[i], size + g.padLeft[i]);
     return g.kernel[i] / (end - start);
   });
 }
@@ -134,7 +135,7 @@ function avgPoolNd(op: string, nd: number, x: Tensor, options: AvgPoolOptions): 
   if (override !== undefined && (!Number.isInteger(override) || override === 0)) {
     throw new ArgumentError(`${op}: divisorOverride must be a non-zero integer, got ${override}`);
   }
-  const overhang = g.padR.some((p, i) => p > g.padL[i]);
+  const overhang = g.padRight.some((p, i) => p > g.padLeft[i]);
   let out: Tensor;
   if (override !== undefined) {
     const volume = g.kernel.reduce((a, b) => a * b, 1);
@@ -163,7 +164,7 @@ function adaptiveAvgPoolNd(op: string, nd: number, x: Tensor, outputSize: Spatia
     const kernel = size.map((s, i) => s / outSize[i]);
     const zeros = new Array<number>(nd).fill(0);
     const ones = new Array<number>(nd).fill(1);
-    out = poolCore(op, POOL_ALG.avgIncludePad, xb, { kernel, stride: kernel, padL: zeros, padR: zeros, dilation: ones, outSize });
+    out = poolCore(op, POOL_ALG.avgIncludePad, xb, { kernel, stride: kernel, padLeft: zeros, padRight: zeros, dilation: ones, outSize });
   } else {
     const xd = contiguous(xb.detach());
     const raw = Tensor.empty([xb.shape[0], xb.shape[1], ...outSize], xb.dtype);

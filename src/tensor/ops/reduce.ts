@@ -58,7 +58,7 @@ function runReduce(op: keyof typeof REDUCE_OP, x: Tensor, dims: number[], outDty
   if (R === 0 && op !== 'sum' && op !== 'mean' && op !== 'prod') {
     throw new ArgumentError(`${op}: cannot reduce over an empty dim (shape [${x.shape.join(', ')}])`);
   }
-  native.reduce(REDUCE_OP[op], src, outer, R, inner, out, indices);
+  native.reduce({ op: REDUCE_OP[op], src, outer, reduced: R, inner, out, indices });
   return [out, indices];
 }
 
