@@ -30,7 +30,7 @@ const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 
 async function runTsvision(spec: RunSpec): Promise<RunResult> {
   const T = await import('../src/index.ts');
-  T.native.setNumThreads(spec.threads);
+  T.configure({ threads: spec.threads });
   const built = await buildBenchModel(spec.model, spec.numClasses);
   if (!built.ok) return built;
   const { model } = built;

@@ -94,7 +94,7 @@ function runSteps(spec: TrainSpec, version: string, step: (onForward: () => void
 
 async function runTsvision(spec: TrainSpec): Promise<TrainResult> {
   const T = await import('../src/index.ts');
-  T.native.setNumThreads(spec.threads);
+  T.configure({ threads: spec.threads });
   const built = await buildBenchModel(spec.model, spec.numClasses);
   if (!built.ok) return built;
   const { model } = built;

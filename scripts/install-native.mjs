@@ -18,7 +18,7 @@
 //                    leave build/Release/tsvision.node there (tests use it to stand in for a build)
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -89,7 +89,9 @@ function staleReason(key) {
   return stamp.key === key ? null : 'binding.gyp, native/, node or the CPU changed since the last build';
 }
 
-// Mirrors binding.gyp and native/ into the staging folder, keeping file times so make sees only real changes.
+// Mirrors binding.gyp and native/ into the staging folder. Unchanged files are left alone, so make
+// skips them; a changed file is written now, so make rebuilds it even when its own time is older
+// than an object compiled from earlier content (a source edited while a build ran).
 function syncStaging(staging) {
   const wanted = new Set(sources().map((f) => relative(root, f)));
   for (const file of filesUnder(join(staging, 'native'))) if (!wanted.has(relative(staging, file))) rmSync(file);
@@ -98,7 +100,7 @@ function syncStaging(staging) {
     const to = join(staging, rel);
     if (existsSync(to) && readFileSync(to).equals(readFileSync(from))) continue;
     mkdirSync(dirname(to), { recursive: true });
-    cpSync(from, to, { preserveTimestamps: true });
+    copyFileSync(from, to);
   }
 }
 

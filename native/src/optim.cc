@@ -21,13 +21,8 @@ float* DenseF32(const View& v, const char* what, int64_t numel) {
   return v.ptr<float>();
 }
 
-float ReadFloat(const Napi::Value& value, const char* what) {
-  if (!value.IsNumber()) Fail(std::string(what) + " must be a number");
-  return static_cast<float>(value.As<Napi::Number>().DoubleValue());
-}
-
-// adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq|null, decay, gradDecay, beta1, beta2,
-//          invBc2Sqrt... see below): per element, in f32,
+// adamStep({ param, grad, expAvg, expAvgSq, maxExpAvgSq | null, gradSign, decay, gradDecay, beta1,
+//             beta2, bc2Sqrt, eps, stepSize }): per element, in f32,
 //   g = sign * grad + gradDecay * w;  w *= decay
 //   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
 //   s = amsgrad ? (vmax = max(vmax, v)) : v
@@ -35,24 +30,26 @@ float ReadFloat(const Napi::Value& value, const char* what) {
 // param/expAvg/expAvgSq/maxExpAvgSq are dense f32 and updated in place; grad is dense f32 or bf16.
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const char* op = "adamStep";
-  View param = ReadView(info[0], op, "param");
-  View grad = ReadView(info[1], op, "grad");
+  const Options o(info, op);
+  View param = o.Tensor("param");
+  View grad = o.Tensor("grad");
   const int64_t n = param.numel();
   float* w = DenseF32(param, "param", n);
-  float* m = DenseF32(ReadView(info[2], op, "expAvg"), "expAvg", n);
-  float* v = DenseF32(ReadView(info[3], op, "expAvgSq"), "expAvgSq", n);
-  float* vmax = IsNullish(info[4]) ? nullptr : DenseF32(ReadView(info[4], op, "maxExpAvgSq"), "maxExpAvgSq", n);
+  float* m = DenseF32(o.Tensor("expAvg"), "expAvg", n);
+  float* v = DenseF32(o.Tensor("expAvgSq"), "expAvgSq", n);
+  View maxView;
+  float* vmax = o.OptionalTensor("maxExpAvgSq", &maxView) ? DenseF32(maxView, "maxExpAvgSq", n) : nullptr;
   if (grad.numel() != n) Fail("grad has " + std::to_string(grad.numel()) + " elements, expected " + std::to_string(n));
   if (grad.dtype == DType::F32) DenseF32(grad, "grad", n);
   else if (grad.dtype != DType::BF16) Fail("grad must be float32 or bfloat16");
-  const float sign = ReadFloat(info[5], "gradSign");
-  const float decay = ReadFloat(info[6], "decay");
-  const float gradDecay = ReadFloat(info[7], "gradDecay");
-  const float beta1 = ReadFloat(info[8], "beta1");
-  const float beta2 = ReadFloat(info[9], "beta2");
-  const float bc2Sqrt = ReadFloat(info[10], "bc2Sqrt");
-  const float eps = ReadFloat(info[11], "eps");
-  const float stepSize = ReadFloat(info[12], "stepSize");
+  const float sign = static_cast<float>(o.Number("gradSign"));
+  const float decay = static_cast<float>(o.Number("decay"));
+  const float gradDecay = static_cast<float>(o.Number("gradDecay"));
+  const float beta1 = static_cast<float>(o.Number("beta1"));
+  const float beta2 = static_cast<float>(o.Number("beta2"));
+  const float bc2Sqrt = static_cast<float>(o.Number("bc2Sqrt"));
+  const float eps = static_cast<float>(o.Number("eps"));
+  const float stepSize = static_cast<float>(o.Number("stepSize"));
   const float keep1 = 1.f - beta1, keep2 = 1.f - beta2;
   const float* g32 = grad.dtype == DType::F32 ? grad.ptr<float>() : nullptr;
   const uint16_t* g16 = grad.dtype == DType::BF16 ? grad.ptr<uint16_t>() : nullptr;

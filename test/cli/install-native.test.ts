@@ -86,3 +86,20 @@ test('an install interrupted mid-build (Ctrl-C) leaves the previous addon', asyn
   assert.equal(fs.readFileSync(addon, 'utf8'), 'int a = 3;\n');
   assert.match(install('--dry-run').stderr, /would build/);
 });
+
+// Like make: recompiles a.cc into build/a.o only when a.cc is newer than a.o, then links the addon from a.o.
+const makeLikeBuild = () => `node -e "const o = 'build/a.o'; fs.mkdirSync('build/Release', { recursive: true }); if (!fs.existsSync(o) || fs.statSync('native/src/a.cc').mtimeMs > fs.statSync(o).mtimeMs) fs.copyFileSync('native/src/a.cc', o); fs.copyFileSync(o, 'build/Release/tsvision.node')"`;
+
+test('a source whose file time is older than the object built from its earlier content is still recompiled', () => {
+  const source = path.join(root, 'native', 'src', 'a.cc');
+  fs.writeFileSync(source, 'int a = 3;\n');
+  assert.equal(install('--build-command', makeLikeBuild()).code, 0);
+  assert.equal(fs.readFileSync(addon, 'utf8'), 'int a = 3;\n');
+  // An edit made while that build ran: its time is before the object's.
+  fs.writeFileSync(source, 'int a = 4;\n');
+  const past = new Date(Date.now() - 60_000);
+  fs.utimesSync(source, past, past);
+  const r = install('--build-command', makeLikeBuild());
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(addon, 'utf8'), 'int a = 4;\n', 'the stale object was linked');
+});

@@ -45,7 +45,10 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
         const vmax = g.amsgrad ? (s.tensors.max_exp_avg_sq ??= zeros(p.shape)) : null;
         const decay = this.decoupled ? 1 - g.lr * g.weightDecay : 1;
         const gradDecay = this.decoupled ? 0 : g.weightDecay;
-        native.adamStep(w, grad, m, v, vmax, g.maximize ? -1 : 1, decay, gradDecay, b1, b2, Math.sqrt(1 - b2 ** step), g.eps, g.lr / (1 - b1 ** step));
+        native.adamStep({
+          param: w, grad, expAvg: m, expAvgSq: v, maxExpAvgSq: vmax, gradSign: g.maximize ? -1 : 1, decay, gradDecay,
+          beta1: b1, beta2: b2, bc2Sqrt: Math.sqrt(1 - b2 ** step), eps: g.eps, stepSize: g.lr / (1 - b1 ** step),
+        });
         for (const t of [w, m, v, vmax]) if (t) t.storage.version++;
         if (w !== master) master.copy_(w);
         if (p !== master) p.copy_(w);
