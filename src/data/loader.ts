@@ -9,7 +9,7 @@
  * same data order. At most `prefetch + workers` batches are in flight: memory stays flat.
  */
 import { Worker } from 'node:worker_threads';
-import { ArgumentError, ShapeError } from '../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../errors.ts';
 import { Generator, Tensor, cast, fromTypedArray, stack } from '../tensor/index.ts';
 import { toTensor } from './transforms.ts';
 import { deriveSeed, uniforms, type Dataset, type IterableDataset, type Sample } from './datasets/types.ts';
@@ -86,7 +86,7 @@ export async function loadPipeline(spec: PipelineSpec): Promise<Pipeline> {
 /** Turns one transformed sample into float32 [C, H, W]. */
 function asChw(image: Tensor): Tensor {
   if (image.dtype === 'uint8' && image.ndim === 3) return toTensor(image);
-  if (image.ndim !== 3) throw new ShapeError(`DataLoader: a sample image must be uint8 [H, W, C] or float [C, H, W], got ${image.dtype} [${image.shape.join(', ')}]`);
+  if (image.ndim !== 3) throw new ShapeError(`DataLoader: a sample image must be uint8 [H, W, C] or float [C, H, W], got ${image.dtype} ${formatShape(image.shape)}`);
   return image.dtype === 'float32' ? image : cast(image, 'float32');
 }
 
@@ -96,7 +96,7 @@ export function collate(samples: readonly Sample[], indices: readonly number[]):
   const first = images[0].shape;
   images.forEach((im, k) => {
     if (im.shape.some((d, j) => d !== first[j])) {
-      throw new ShapeError(`DataLoader: sample ${indices[k]} has shape [${im.shape.join(', ')}], expected [${first.join(', ')}] like sample ${indices[0]}`);
+      throw new ShapeError(`DataLoader: sample ${indices[k]} has shape ${formatShape(im.shape)}, expected [${first.join(', ')}] like sample ${indices[0]}`);
     }
   });
   const labels = fromTypedArray(BigInt64Array.from(samples, (s) => BigInt(s.label)), [samples.length]);

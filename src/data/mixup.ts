@@ -6,7 +6,7 @@
  * batch (index N − 1 − i), as timm does.
  */
 import type { BatchTransform } from './loader.ts';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../errors.ts';
 import { arange, fromTypedArray, zeros } from '../tensor/creation.ts';
 import { add, cast, div, mul, sub } from '../tensor/ops/elementwise.ts';
 import { indexSelect, scatterAdd } from '../tensor/ops/index.ts';
@@ -33,7 +33,7 @@ export interface MixResult {
 /** timm's one_hot with smoothing folded in, mixed with the flipped batch: lam·y + (1 − lam)·y.flip(0). */
 export function mixupTarget(labels: Tensor, numClasses: number, lam: number | readonly number[], smoothing = 0): Tensor {
   if (labels.ndim !== 1 || (labels.dtype !== 'int64' && labels.dtype !== 'int32')) {
-    throw new ShapeError(`mixupTarget: expected int64 labels of shape [N], got ${labels.dtype} [${labels.shape.join(', ')}]`);
+    throw new ShapeError(`mixupTarget: expected int64 labels of shape [N], got ${labels.dtype} ${formatShape(labels.shape)}`);
   }
   const n = labels.shape[0];
   const off = smoothing / numClasses;
@@ -99,10 +99,10 @@ export interface BatchMixParams {
 }
 
 function checkBatch(op: string, images: Tensor, labels: Tensor): void {
-  if (images.ndim !== 4) throw new ShapeError(`${op}: expected images [N, C, H, W], got [${images.shape.join(', ')}]`);
+  if (images.ndim !== 4) throw new ShapeError(`${op}: expected images [N, C, H, W], got ${formatShape(images.shape)}`);
   if (images.dtype !== 'float32' && images.dtype !== 'bfloat16') throw new DTypeError(`${op}: expected float images, got ${images.dtype}`);
   if (labels.ndim !== 1 || labels.shape[0] !== images.shape[0]) {
-    throw new ShapeError(`${op}: expected labels [${images.shape[0]}], got [${labels.shape.join(', ')}]`);
+    throw new ShapeError(`${op}: expected labels [${images.shape[0]}], got ${formatShape(labels.shape)}`);
   }
   if (images.shape[0] % 2 !== 0) throw new ShapeError(`${op}: batch size must be even, got ${images.shape[0]}`);
 }
@@ -259,7 +259,7 @@ export class Mixup {
  * Returns lam per image (weight of the image's own label).
  */
 export function transmixLam(attention: Tensor, box: MixBox, imageSize: readonly [number, number], grid: readonly [number, number]): Tensor {
-  if (attention.ndim !== 3) throw new ShapeError(`transmixLam: expected attention [N, heads, 1 + L], got [${attention.shape.join(', ')}]`);
+  if (attention.ndim !== 3) throw new ShapeError(`transmixLam: expected attention [N, heads, 1 + L], got ${formatShape(attention.shape)}`);
   const [gh, gw] = grid;
   const [n, , tokens] = attention.shape;
   if (tokens !== 1 + gh * gw) throw new ShapeError(`transmixLam: attention has ${tokens} tokens, expected 1 + ${gh}·${gw} = ${1 + gh * gw}`);

@@ -3,7 +3,7 @@
  * `maxCount` boxes of a random area and log-uniform aspect, filled with zeros, one normal value
  * per channel or normal noise per pixel.
  */
-import { ArgumentError, ShapeError } from '../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../errors.ts';
 import { randn, zeros } from '../tensor/creation.ts';
 import { cast } from '../tensor/ops/elementwise.ts';
 import { clone, copyInto, expand, narrow } from '../tensor/ops/shape.ts';
@@ -69,7 +69,7 @@ export function randomErasing(options: RandomErasingOptions = {}): SampleTransfo
   if (!(minArea > 0 && minArea <= maxArea)) throw new ArgumentError(`randomErasing: need 0 < minArea ≤ maxArea, got ${minArea}, ${maxArea}`);
   return (x, rng) => {
     if (x.ndim !== 3 || (x.dtype !== 'float32' && x.dtype !== 'bfloat16')) {
-      throw new ShapeError(`randomErasing: expected a float [C, H, W] tensor, got ${x.dtype} [${x.shape.join(', ')}]`);
+      throw new ShapeError(`randomErasing: expected a float [C, H, W] tensor, got ${x.dtype} ${formatShape(x.shape)}`);
     }
     const [c, h, w] = x.shape;
     const boxes = randomErasingBoxes(h, w, options, rng);

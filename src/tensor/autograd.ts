@@ -6,7 +6,7 @@
  * too; ES modules resolve the cycle because neither side uses the other at load time.) Broadcast reduction and dtype casting
  * of input grads happen here once, so a rule may return a grad of the broadcast shape.
  */
-import { AutogradError } from '../errors.ts';
+import { AutogradError, formatShape } from '../errors.ts';
 import type { Tensor } from './tensor.ts';
 import { onesLike } from './creation.ts';
 import { add, cast } from './ops/elementwise.ts';
@@ -120,12 +120,12 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, options: Bac
   let seed: Tensor;
   if (grad === undefined) {
     if (root.numel !== 1) {
-      throw new AutogradError(`backward: grad can be implied only for a scalar output, got shape [${root.shape.join(', ')}]; pass a grad`);
+      throw new AutogradError(`backward: grad can be implied only for a scalar output, got shape ${formatShape(root.shape)}; pass a grad`);
     }
     seed = onesLike(root);
   } else {
     if (!shapeEquals(grad.shape, root.shape)) {
-      throw new AutogradError(`backward: grad has shape [${grad.shape.join(', ')}], expected [${root.shape.join(', ')}]`);
+      throw new AutogradError(`backward: grad has shape ${formatShape(grad.shape)}, expected ${formatShape(root.shape)}`);
     }
     seed = grad;
   }

@@ -3,7 +3,7 @@
  * Views (reshape of contiguous data, permute, transpose, narrow, expand, ...) share
  * storage. Methods are thin forwards to the functional ops in ./ops/*.
  */
-import { ArgumentError, DisposedError, DTypeError } from '../errors.ts';
+import { ArgumentError, DisposedError, DTypeError, formatShape } from '../errors.ts';
 import { runBackward, type BackwardOptions, type GradNode } from './autograd.ts';
 import { DTYPE_ID, DTYPE_SIZE, type DType } from './dtype.ts';
 import { Storage } from './memory.ts';
@@ -137,7 +137,7 @@ export class Tensor implements NativeTensor {
 
   /** Throws DisposedError if the storage was released. */
   assertAlive(op: string): void {
-    if (this.storage.disposed) throw new DisposedError(`${op}: tensor of shape [${this.shape.join(', ')}] was disposed`);
+    if (this.storage.disposed) throw new DisposedError(`${op}: tensor of shape ${formatShape(this.shape)} was disposed`);
   }
 
   /** Releases the storage now (shared with every view of it). */
@@ -169,7 +169,7 @@ export class Tensor implements NativeTensor {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.numel !== 1) throw new ArgumentError(`item: tensor has ${this.numel} elements (shape [${this.shape.join(', ')}]), expected 1`);
+    if (this.numel !== 1) throw new ArgumentError(`item: tensor has ${this.numel} elements (shape ${formatShape(this.shape)}), expected 1`);
     const v = this.toArray()[0];
     return typeof v === 'bigint' ? Number(v) : v;
   }
@@ -193,7 +193,7 @@ export class Tensor implements NativeTensor {
   }
 
   toString(): string {
-    return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 
   // ---- autograd ----------------------------------------------------------

@@ -5,7 +5,7 @@
  * loss. Each is a function and a small Module. Logits are [N, C] (classes last); bfloat16
  * inputs are computed in float32 and the loss is returned in bfloat16.
  */
-import { ArgumentError, DTypeError, IndexError, ShapeError } from '../errors.ts';
+import { ArgumentError, DTypeError, formatShape, IndexError, ShapeError } from '../errors.ts';
 import { Module } from '../nn/module.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { arange } from '../tensor/creation.ts';
@@ -21,7 +21,6 @@ import { Tensor } from '../tensor/tensor.ts';
 /** How a per-sample loss is reduced: averaged, summed or returned as is. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 function checkReduction(op: string, r: string): Reduction {
   if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
@@ -36,7 +35,7 @@ function checkFloat(op: string, what: string, t: Tensor): void {
 
 function checkLogits(op: string, logits: Tensor): [number, number] {
   checkFloat(op, 'logits', logits);
-  if (logits.ndim !== 2) throw new ShapeError(`${op}: logits have shape ${fmt(logits.shape)}, expected rank 2 [N, C]`);
+  if (logits.ndim !== 2) throw new ShapeError(`${op}: logits have shape ${formatShape(logits.shape)}, expected rank 2 [N, C]`);
   return [logits.shape[0], logits.shape[1]];
 }
 
@@ -55,7 +54,7 @@ function inFloat32(inputs: Tensor[], body: (xs: Tensor[]) => Tensor): Tensor {
 function checkClassWeight(op: string, name: string, w: Tensor | null | undefined, c: number): Tensor | null {
   if (w == null) return null;
   checkFloat(op, name, w);
-  if (w.ndim !== 1 || w.shape[0] !== c) throw new ShapeError(`${op}: ${name} has shape ${fmt(w.shape)}, expected [C] = [${c}]`);
+  if (w.ndim !== 1 || w.shape[0] !== c) throw new ShapeError(`${op}: ${name} has shape ${formatShape(w.shape)}, expected [C] = [${c}]`);
   return w.detach();
 }
 
@@ -65,7 +64,7 @@ function checkIndexTarget(op: string, target: Tensor, n: number, c: number, igno
     throw new DTypeError(`${op}: class-index target has dtype ${target.dtype}, expected int64 (or a float [N, C] probability target)`);
   }
   if (target.ndim !== 1 || target.shape[0] !== n) {
-    throw new ShapeError(`${op}: class-index target has shape ${fmt(target.shape)}, expected [N] = [${n}] for logits [${n}, ${c}]`);
+    throw new ShapeError(`${op}: class-index target has shape ${formatShape(target.shape)}, expected [N] = [${n}] for logits [${n}, ${c}]`);
   }
   const t = cast(target.detach(), 'int64');
   const valid = ignoreIndex === null ? null : ne(t, ignoreIndex);
@@ -110,7 +109,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const weight = checkClassWeight(op, 'weight', options.weight, c);
   if (isFloating(target.dtype)) {
     if (target.ndim !== 2 || target.shape[0] !== n || target.shape[1] !== c) {
-      throw new ShapeError(`${op}: probability target has shape ${fmt(target.shape)}, expected the logits' shape [${n}, ${c}]`);
+      throw new ShapeError(`${op}: probability target has shape ${formatShape(target.shape)}, expected the logits' shape [${n}, ${c}]`);
     }
     return inFloat32(weight ? [logits, target, weight] : [logits, target], ([x, t, w]) => {
       const logp = logSoftmax(x, 1);
@@ -158,7 +157,7 @@ export function softTargetCrossEntropy(logits: Tensor, target: Tensor): Tensor {
   const [n, c] = checkLogits(op, logits);
   checkFloat(op, 'target', target);
   if (target.ndim !== 2 || target.shape[0] !== n || target.shape[1] !== c) {
-    throw new ShapeError(`${op}: target has shape ${fmt(target.shape)}, expected the logits' shape [${n}, ${c}]`);
+    throw new ShapeError(`${op}: target has shape ${formatShape(target.shape)}, expected the logits' shape [${n}, ${c}]`);
   }
   return inFloat32([logits, target], ([x, t]) => mean(neg(sum(mul(t, logSoftmax(x, 1)), 1))));
 }
@@ -176,7 +175,7 @@ function checkBroadcastTo(op: string, name: string, t: Tensor, shape: readonly n
   checkFloat(op, name, t);
   const off = shape.length - t.ndim;
   const fits = off >= 0 && t.shape.every((d, i) => d === 1 || d === shape[off + i]);
-  if (!fits) throw new ShapeError(`${op}: ${name} has shape ${fmt(t.shape)}, which does not broadcast to the input's shape ${fmt(shape)}`);
+  if (!fits) throw new ShapeError(`${op}: ${name} has shape ${formatShape(t.shape)}, which does not broadcast to the input's shape ${formatShape(shape)}`);
 }
 
 /** Binary cross-entropy on logits (torch's binary_cross_entropy_with_logits), numerically stable. */
@@ -185,7 +184,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   checkFloat(op, 'input', input);
   checkFloat(op, 'target', target);
   if (target.ndim !== input.ndim || target.shape.some((d, i) => d !== input.shape[i])) {
-    throw new ShapeError(`${op}: target has shape ${fmt(target.shape)}, expected the input's shape ${fmt(input.shape)}`);
+    throw new ShapeError(`${op}: target has shape ${formatShape(target.shape)}, expected the input's shape ${formatShape(input.shape)}`);
   }
   const reduction = checkReduction(op, options.reduction ?? 'mean');
   const weight = options.weight ?? null;
@@ -226,7 +225,7 @@ export function binaryCrossEntropy(logits: Tensor, target: Tensor, options: Bina
   if (!(target instanceof Tensor)) throw new ArgumentError(`${op}: target must be a Tensor`);
   const s = checkSmoothing(op, 'smoothing', options.smoothing ?? 0.1);
   if (target.ndim < 1 || target.shape[0] !== n) {
-    throw new ShapeError(`${op}: target has shape ${fmt(target.shape)}, expected batch size ${n} to match logits [${n}, ${c}]`);
+    throw new ShapeError(`${op}: target has shape ${formatShape(target.shape)}, expected batch size ${n} to match logits [${n}, ${c}]`);
   }
   let dense: Tensor;
   if (target.ndim === 2 && target.shape[1] === c) {
@@ -283,7 +282,7 @@ export function distillationLoss(outputs: Tensor | readonly [Tensor, Tensor], te
   if (!(teacherOutputs instanceof Tensor)) throw new ArgumentError(`${op}: type '${type}' needs the teacher's outputs`);
   checkFloat(op, 'teacherOutputs', teacherOutputs);
   if (teacherOutputs.ndim !== 2 || teacherOutputs.shape[0] !== n || teacherOutputs.shape[1] !== c) {
-    throw new ShapeError(`${op}: teacherOutputs have shape ${fmt(teacherOutputs.shape)}, expected the student's dist shape [${n}, ${c}]`);
+    throw new ShapeError(`${op}: teacherOutputs have shape ${formatShape(teacherOutputs.shape)}, expected the student's dist shape [${n}, ${c}]`);
   }
   const teacher = teacherOutputs.detach();
   let distLoss: Tensor;
@@ -313,11 +312,11 @@ export function clipLoss(imageFeatures: Tensor, textFeatures: Tensor, logitScale
   checkFloat(op, 'imageFeatures', imageFeatures);
   checkFloat(op, 'textFeatures', textFeatures);
   if (imageFeatures.ndim !== 2 || textFeatures.ndim !== 2 || imageFeatures.shape[0] !== textFeatures.shape[0] || imageFeatures.shape[1] !== textFeatures.shape[1]) {
-    throw new ShapeError(`${op}: image features ${fmt(imageFeatures.shape)} and text features ${fmt(textFeatures.shape)} must both be [N, D] with the same N and D`);
+    throw new ShapeError(`${op}: image features ${formatShape(imageFeatures.shape)} and text features ${formatShape(textFeatures.shape)} must both be [N, D] with the same N and D`);
   }
   if (logitScale instanceof Tensor) {
     checkFloat(op, 'logitScale', logitScale);
-    if (logitScale.numel !== 1) throw new ShapeError(`${op}: logitScale has shape ${fmt(logitScale.shape)}, expected a single element`);
+    if (logitScale.numel !== 1) throw new ShapeError(`${op}: logitScale has shape ${formatShape(logitScale.shape)}, expected a single element`);
   }
   const normalize = options.normalize ?? true;
   const img = normalize ? l2Normalize(imageFeatures) : imageFeatures;

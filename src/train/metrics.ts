@@ -2,15 +2,15 @@
  * Classification metrics: top-k accuracy, a confusion matrix and running averages.
  * They accumulate batch by batch, so evaluation never holds all logits at once.
  */
-import { ArgumentError, ShapeError } from '../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../errors.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { argmax, cast, gather, gt, reshape, sum } from '../tensor/index.ts';
 
 function checkLogitsLabels(op: string, logits: Tensor, labels: Tensor): [number, number] {
-  if (logits.ndim !== 2) throw new ShapeError(`${op}: logits must be [N, C], got [${logits.shape.join(', ')}]`);
+  if (logits.ndim !== 2) throw new ShapeError(`${op}: logits must be [N, C], got ${formatShape(logits.shape)}`);
   const [n, c] = logits.shape;
-  if (labels.ndim !== 1 || labels.shape[0] !== n) throw new ShapeError(`${op}: labels must be [${n}], got [${labels.shape.join(', ')}]`);
+  if (labels.ndim !== 1 || labels.shape[0] !== n) throw new ShapeError(`${op}: labels must be [${n}], got ${formatShape(labels.shape)}`);
   if (labels.dtype !== 'int64' && labels.dtype !== 'int32') throw new ArgumentError(`${op}: labels must be int64 or int32 class indices, got ${labels.dtype}`);
   return [n, c];
 }

@@ -1,5 +1,5 @@
 /** `tsvision infer`: named input tensors in, the model's named outputs out (safetensors). */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError, formatShape } from '../../errors.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { defineCommand } from '../options.ts';
 import { inputFileProblem } from '../paths.ts';
@@ -33,6 +33,6 @@ export const inferCommand = defineCommand({
     const model = await loadCliModel(values);
     const outputs = inferNamed(model, inputs);
     writeSafetensors(values.output, outputs, { model: model.modelName, producer: 'tsvision infer' });
-    for (const [name, t] of outputs) console.log(`${name}: [${t.shape.join(', ')}] ${t.dtype}`);
+    for (const [name, t] of outputs) console.log(`${name}: ${formatShape(t.shape)} ${t.dtype}`);
   },
 });

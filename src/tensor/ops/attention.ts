@@ -3,7 +3,7 @@
  * reference ("composed twin") that any fused attention kernel is tested against, so it
  * follows torch.nn.functional.scaled_dot_product_attention's math definition literally.
  */
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../../errors.ts';
 import { isFloating, promoteTypes } from '../dtype.ts';
 import type { Generator } from '../random.ts';
 import type { Tensor } from '../tensor.ts';
@@ -27,7 +27,6 @@ export interface AttentionOptions {
   generator?: Generator;
 }
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 const OP = 'scaledDotProductAttention';
 
 /** softmax(q·kᵀ·scale + mask)·v for q [..., L, E], k [..., S, E], v [..., S, Ev]; batch dims broadcast. */
@@ -35,14 +34,14 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const { attnMask = null, isCausal = false, dropoutP = 0, generator } = options;
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
     t.assertAlive(OP);
-    if (t.ndim < 2) throw new ShapeError(`${OP}: ${name} has shape ${fmt(t.shape)}, expected rank >= 2`);
+    if (t.ndim < 2) throw new ShapeError(`${OP}: ${name} has shape ${formatShape(t.shape)}, expected rank >= 2`);
     if (!isFloating(t.dtype)) throw new DTypeError(`${OP}: ${name} has dtype ${t.dtype}, expected float32 or bfloat16`);
   }
   const [L, E] = q.shape.slice(-2);
   const [S, Ek] = k.shape.slice(-2);
-  if (Ek !== E) throw new ShapeError(`${OP}: q has head dim ${E} (shape ${fmt(q.shape)}) but k has ${Ek} (shape ${fmt(k.shape)})`);
+  if (Ek !== E) throw new ShapeError(`${OP}: q has head dim ${E} (shape ${formatShape(q.shape)}) but k has ${Ek} (shape ${formatShape(k.shape)})`);
   if (v.shape[v.ndim - 2] !== S) {
-    throw new ShapeError(`${OP}: k has length ${S} (shape ${fmt(k.shape)}) but v has ${v.shape[v.ndim - 2]} (shape ${fmt(v.shape)})`);
+    throw new ShapeError(`${OP}: k has length ${S} (shape ${formatShape(k.shape)}) but v has ${v.shape[v.ndim - 2]} (shape ${formatShape(v.shape)})`);
   }
   const batch = broadcastShapes(OP, q.shape.slice(0, -2), k.shape.slice(0, -2), v.shape.slice(0, -2));
   if (attnMask && isCausal) throw new ArgumentError(`${OP}: pass either attnMask or isCausal, not both`);
@@ -64,7 +63,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     } catch {
       fits = false;
     }
-    if (!fits) throw new ShapeError(`${OP}: attnMask has shape ${fmt(mask.shape)}, which does not broadcast to the scores' shape ${fmt(scoresShape)}`);
+    if (!fits) throw new ShapeError(`${OP}: attnMask has shape ${formatShape(mask.shape)}, which does not broadcast to the scores' shape ${formatShape(scoresShape)}`);
     scores = mask.dtype === 'bool' ? where(mask, scores, -Infinity) : add(scores, cast(mask, dtype));
   }
   let weights = softmax(scores, -1);

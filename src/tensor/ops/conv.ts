@@ -4,7 +4,7 @@
  * Inputs may be row-major or channels-last; the output (and the input grad) keep that layout.
  */
 import type { NativeConvGeometry } from '../../../native/index.d.ts';
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../../errors.ts';
 import { needsGrad, record } from '../autograd.ts';
 import { zerosLike } from '../creation.ts';
 import { isFloating } from '../dtype.ts';
@@ -58,7 +58,6 @@ export interface ConvEpilogue {
 // What the kernels take: per-dim stride, left/right padding and dilation (torch's, 1 = none).
 type Geometry = NativeConvGeometry;
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 // Checks ranks and dtypes; returns x with a batch dim (torch accepts unbatched input too).
 function checkOperands(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined): { xb: Tensor; unbatched: boolean } {
@@ -66,9 +65,9 @@ function checkOperands(op: string, nd: number, x: Tensor, weight: Tensor, bias: 
   weight.assertAlive(op);
   bias?.assertAlive(op);
   if (x.ndim !== nd + 1 && x.ndim !== nd + 2) {
-    throw new ShapeError(`${op}: expected a ${nd + 1}-D (unbatched) or ${nd + 2}-D (batched) input, got shape ${fmt(x.shape)}`);
+    throw new ShapeError(`${op}: expected a ${nd + 1}-D (unbatched) or ${nd + 2}-D (batched) input, got shape ${formatShape(x.shape)}`);
   }
-  if (weight.ndim !== nd + 2) throw new ShapeError(`${op}: weight has shape ${fmt(weight.shape)}, expected rank ${nd + 2}`);
+  if (weight.ndim !== nd + 2) throw new ShapeError(`${op}: weight has shape ${formatShape(weight.shape)}, expected rank ${nd + 2}`);
   if (!isFloating(x.dtype)) throw new DTypeError(`${op}: expected a float input, got ${x.dtype}`);
   if (weight.dtype !== x.dtype) throw new DTypeError(`${op}: input dtype ${x.dtype} and weight dtype ${weight.dtype} differ`);
   if (bias && bias.dtype !== x.dtype) throw new DTypeError(`${op}: input dtype ${x.dtype} and bias dtype ${bias.dtype} differ`);
@@ -83,7 +82,7 @@ function checkGroups(op: string, groups: number): number {
 
 function checkBias(op: string, bias: Tensor | null | undefined, channels: number): void {
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== channels)) {
-    throw new ShapeError(`${op}: bias has shape ${fmt(bias.shape)}, expected [${channels}]`);
+    throw new ShapeError(`${op}: bias has shape ${formatShape(bias.shape)}, expected [${channels}]`);
   }
 }
 
@@ -177,10 +176,10 @@ function convNd(
   const kernel = weight.shape.slice(2);
   if (C !== weight.shape[1] * groups) {
     throw new ShapeError(
-      `${op}: input ${fmt(xb.shape)} has ${C} channels, expected ${weight.shape[1] * groups} (weight ${fmt(weight.shape)}, groups ${groups})`,
+      `${op}: input ${formatShape(xb.shape)} has ${C} channels, expected ${weight.shape[1] * groups} (weight ${formatShape(weight.shape)}, groups ${groups})`,
     );
   }
-  if (O % groups !== 0) throw new ShapeError(`${op}: weight ${fmt(weight.shape)} has ${O} output channels, not divisible by groups ${groups}`);
+  if (O % groups !== 0) throw new ShapeError(`${op}: weight ${formatShape(weight.shape)} has ${O} output channels, not divisible by groups ${groups}`);
   checkBias(op, bias, O);
   const span = kernel.map((k, i) => dilation[i] * (k - 1) + 1);
   let padL: number[];
@@ -189,7 +188,7 @@ function convNd(
   if (padding === 'valid') {
     padL = padR = new Array<number>(nd).fill(0);
   } else if (padding === 'same') {
-    if (stride.some((s) => s !== 1)) throw new ArgumentError(`${op}: padding 'same' needs stride 1, got stride ${fmt(stride)}`);
+    if (stride.some((s) => s !== 1)) throw new ArgumentError(`${op}: padding 'same' needs stride 1, got stride ${formatShape(stride)}`);
     // torch puts the odd unit of an even span's padding on the right.
     padL = span.map((s) => Math.floor((s - 1) / 2));
     padR = span.map((s, i) => s - 1 - padL[i]);
@@ -201,7 +200,7 @@ function convNd(
   const size = xb.shape.slice(2);
   const padded = size.map((s, i) => s + padL[i] + padR[i]);
   if (padded.some((p, i) => p < span[i])) {
-    throw new ShapeError(`${op}: input spatial size ${fmt(size)} padded to ${fmt(padded)} is smaller than the (dilated) kernel ${fmt(span)}`);
+    throw new ShapeError(`${op}: input spatial size ${formatShape(size)} padded to ${formatShape(padded)} is smaller than the (dilated) kernel ${formatShape(span)}`);
   }
   const outSize = padded.map((p, i) => Math.floor((p - span[i]) / stride[i]) + 1);
   if (epilogue) checkEpilogue(op, epilogue, [N, O, ...outSize], unbatched);
@@ -230,13 +229,13 @@ function checkEpilogue(op: string, e: ConvEpilogue, outShape: number[], unbatche
     t?.assertAlive(op);
     if (t && !isFloating(t.dtype)) throw new DTypeError(`${op}: epilogue ${name} must be a float tensor, got ${t.dtype}`);
     if (t && name !== 'residual' && (t.ndim !== 1 || t.shape[0] !== outShape[1])) {
-      throw new ShapeError(`${op}: epilogue ${name} has shape ${fmt(t.shape)}, expected [${outShape[1]}] (one per output channel)`);
+      throw new ShapeError(`${op}: epilogue ${name} has shape ${formatShape(t.shape)}, expected [${outShape[1]}] (one per output channel)`);
     }
   }
   if (e.residual) {
     const expected = unbatched ? outShape.slice(1) : outShape;
     if (e.residual.ndim !== expected.length || e.residual.shape.some((d, i) => d !== expected[i])) {
-      throw new ShapeError(`${op}: residual has shape ${fmt(e.residual.shape)}, expected the output's ${fmt(expected)}`);
+      throw new ShapeError(`${op}: residual has shape ${formatShape(e.residual.shape)}, expected the output's ${formatShape(expected)}`);
     }
   }
 }
@@ -252,7 +251,7 @@ function convTransposeNd(
   const outputPadding = spatialList(op, 'outputPadding', options.outputPadding ?? 0, nd, 0);
   const [N, C] = xb.shape;
   if (C !== weight.shape[0]) {
-    throw new ShapeError(`${op}: input ${fmt(xb.shape)} has ${C} channels, expected ${weight.shape[0]} (weight ${fmt(weight.shape)})`);
+    throw new ShapeError(`${op}: input ${formatShape(xb.shape)} has ${C} channels, expected ${weight.shape[0]} (weight ${formatShape(weight.shape)})`);
   }
   if (C % groups !== 0) throw new ShapeError(`${op}: input channels ${C} are not divisible by groups ${groups}`);
   const O = weight.shape[1] * groups;
@@ -260,7 +259,7 @@ function convTransposeNd(
   outputPadding.forEach((p, i) => {
     if (p >= stride[i] && p >= dilation[i]) {
       throw new ArgumentError(
-        `${op}: outputPadding ${fmt(outputPadding)} must be smaller than stride ${fmt(stride)} or dilation ${fmt(dilation)} in each dim`,
+        `${op}: outputPadding ${formatShape(outputPadding)} must be smaller than stride ${formatShape(stride)} or dilation ${formatShape(dilation)} in each dim`,
       );
     }
   });
@@ -268,7 +267,7 @@ function convTransposeNd(
   const kernel = weight.shape.slice(2);
   const outSize = size.map((s, i) => (s - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1);
   if (outSize.some((s) => s < 1)) {
-    throw new ShapeError(`${op}: input spatial size ${fmt(size)} gives output size ${fmt(outSize)} with kernel ${fmt(kernel)}, padding ${fmt(padding)}`);
+    throw new ShapeError(`${op}: input spatial size ${formatShape(size)} gives output size ${formatShape(outSize)} with kernel ${formatShape(kernel)}, padding ${formatShape(padding)}`);
   }
   const padR = padding.map((p, i) => p - outputPadding[i]);
   const g: Geometry = { stride, padLeft: padding, padRight: padR, dilation, groups, transposed: true };

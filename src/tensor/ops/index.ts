@@ -4,14 +4,13 @@
  * over the other dims; index_add is a scatter-add with an expanded index. Indices are
  * bounds-checked before anything is written, and negative indices are out of range, as in torch.
  */
-import { ArgumentError, DTypeError, IndexError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, IndexError, ShapeError } from '../../errors.ts';
 import { record } from '../autograd.ts';
 import type { DType } from '../dtype.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
 import { broadcastShapes, expand, fillInto, normalizeDim, pad, reshape, select, shapeEquals } from './shape.ts';
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 function checkIndexDType(op: string, index: Tensor): void {
   if (index.dtype !== 'int32' && index.dtype !== 'int64') {
@@ -58,7 +57,7 @@ const zeroed = (shape: readonly number[], dtype: DType) => Tensor.empty(shape, d
 
 function checkVectorIndex(op: string, index: Tensor): void {
   checkIndexDType(op, index);
-  if (index.ndim > 1) throw new ShapeError(`${op}: index must be 0-D or 1-D, got shape ${fmt(index.shape)}`);
+  if (index.ndim > 1) throw new ShapeError(`${op}: index must be 0-D or 1-D, got shape ${formatShape(index.shape)}`);
 }
 
 /** Picks entries of `index` (int32/int64, 1-D) along dim (torch.index_select). */
@@ -83,7 +82,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   alive('gather', x, index);
   checkIndexDType('gather', index);
   if (index.ndim !== x.ndim) {
-    throw new ShapeError(`gather: index has rank ${index.ndim} (shape ${fmt(index.shape)}), expected the input's rank ${x.ndim}`);
+    throw new ShapeError(`gather: index has rank ${index.ndim} (shape ${formatShape(index.shape)}), expected the input's rank ${x.ndim}`);
   }
   if (x.ndim === 0) {
     normalizeDim('gather', dim, 0);
@@ -92,7 +91,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('gather', dim, x.ndim);
   for (let i = 0; i < x.ndim; ++i) {
     if (i !== d && index.shape[i] > x.shape[i]) {
-      throw new ShapeError(`gather: index shape ${fmt(index.shape)} exceeds input shape ${fmt(x.shape)} in dim ${i} (expected at most ${x.shape[i]}, got ${index.shape[i]})`);
+      throw new ShapeError(`gather: index shape ${formatShape(index.shape)} exceeds input shape ${formatShape(x.shape)} in dim ${i} (expected at most ${x.shape[i]}, got ${index.shape[i]})`);
     }
   }
   const out = Tensor.empty(index.shape, x.dtype);
@@ -106,7 +105,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkIndexDType('scatterAdd', index);
   if (src.dtype !== x.dtype) throw new DTypeError(`scatterAdd: src has dtype ${src.dtype}, expected the input's dtype ${x.dtype}`);
   if (index.ndim !== x.ndim || src.ndim !== x.ndim) {
-    throw new ShapeError(`scatterAdd: index ${fmt(index.shape)} and src ${fmt(src.shape)} must have the input's rank ${x.ndim}`);
+    throw new ShapeError(`scatterAdd: index ${formatShape(index.shape)} and src ${formatShape(src.shape)} must have the input's rank ${x.ndim}`);
   }
   if (x.ndim === 0) {
     normalizeDim('scatterAdd', dim, 0);
@@ -116,7 +115,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   for (let i = 0; i < x.ndim; ++i) {
     if (index.shape[i] > src.shape[i] || (i !== d && index.shape[i] > x.shape[i])) {
       throw new ShapeError(
-        `scatterAdd: index shape ${fmt(index.shape)} exceeds src shape ${fmt(src.shape)} or input shape ${fmt(x.shape)} in dim ${i}`,
+        `scatterAdd: index shape ${formatShape(index.shape)} exceeds src shape ${formatShape(src.shape)} or input shape ${formatShape(x.shape)} in dim ${i}`,
       );
     }
   }
@@ -147,7 +146,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   const expected = [...x.shape];
   expected[d] = index.numel;
   if (!shapeEquals(src.shape, expected)) {
-    throw new ShapeError(`indexAdd: src has shape ${fmt(src.shape)}, expected ${fmt(expected)} (the input's shape with dim ${d} of the index's length)`);
+    throw new ShapeError(`indexAdd: src has shape ${formatShape(src.shape)}, expected ${formatShape(expected)} (the input's shape with dim ${d} of the index's length)`);
   }
   const out = scatterInto('indexAdd', copyOf(x), d, expandAlong(index, d, expected), src);
   return record(out, 'indexAdd', [x, src], (g) => [g, indexSelect(g, d, index)]);
@@ -185,7 +184,7 @@ export interface EmbeddingOptions {
 export function embedding(ids: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   alive('embedding', ids, weight);
   checkIndexDType('embedding', ids);
-  if (weight.ndim !== 2) throw new ShapeError(`embedding: weight has shape ${fmt(weight.shape)}, expected rank 2 [num, dim]`);
+  if (weight.ndim !== 2) throw new ShapeError(`embedding: weight has shape ${formatShape(weight.shape)}, expected rank 2 [num, dim]`);
   const [num, width] = weight.shape;
   let padding: number | null = null;
   if (options.paddingIdx !== undefined && options.paddingIdx !== null) {

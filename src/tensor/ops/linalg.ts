@@ -1,5 +1,5 @@
 /** Matrix products on oneDNN matmul (native/src/matmul.cc): matmul, bmm, linear. */
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../../errors.ts';
 import { needsGrad, record } from '../autograd.ts';
 import { isFloating, promoteTypes } from '../dtype.ts';
 import { native } from '../native.ts';
@@ -10,7 +10,6 @@ import { packedWeightsOf } from './packed.ts';
 import { sum } from './reduce.ts';
 import { broadcastShapes, contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 // oneDNN reads any strides, but its fast paths need one of the two matrix dims to be
 // unit-stride and no broadcast (zero-stride) dims of size > 1.
@@ -32,7 +31,7 @@ function matmulNd(a: Tensor, b: Tensor, scale = 1): Tensor {
   const M = a.shape[a.ndim - 2];
   const K = a.shape[a.ndim - 1];
   const N = b.shape[b.ndim - 1];
-  if (b.shape[b.ndim - 2] !== K) throw new ShapeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${K} vs ${b.shape[b.ndim - 2]})`);
+  if (b.shape[b.ndim - 2] !== K) throw new ShapeError(`matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied (${K} vs ${b.shape[b.ndim - 2]})`);
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const rank = batch.length + 2;
   const pad = (t: Tensor) => (t.ndim === rank ? t : reshape(t.detach(), [...new Array<number>(rank - t.ndim).fill(1), ...t.shape]));
@@ -51,7 +50,7 @@ function matmulNd(a: Tensor, b: Tensor, scale = 1): Tensor {
 export function scaledMatmul(a: Tensor, b: Tensor, scale: number): Tensor {
   a.assertAlive('scaledMatmul');
   b.assertAlive('scaledMatmul');
-  if (a.ndim < 2 || b.ndim < 2) throw new ShapeError(`scaledMatmul: both operands need rank >= 2, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (a.ndim < 2 || b.ndim < 2) throw new ShapeError(`scaledMatmul: both operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new ArgumentError(`scaledMatmul: scale must be a finite number, got ${scale}`);
   if (needsGrad(a, b)) return matmul(mul(a, scale), b);
   [a, b] = floatPair('matmul', a, b);
@@ -84,7 +83,7 @@ export function linearEpilogue(x: Tensor, weight: Tensor, bias: Tensor | null | 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   a.assertAlive('matmul');
   b.assertAlive('matmul');
-  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need rank >= 1, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need rank >= 1, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   [a, b] = floatPair('matmul', a, b);
   if (a.ndim === 1 && b.ndim === 1) return reshape(matmulNd(unsqueeze(a, 0), unsqueeze(b, 1)), []);
   if (a.ndim === 1) return squeeze(matmulNd(unsqueeze(a, 0), b), -2);
@@ -94,7 +93,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** Batched matrix product of two rank-3 tensors [B, M, K] · [B, K, N]. */
 export function bmm(a: Tensor, b: Tensor): Tensor {
-  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new ShapeError(`bmm: expected [B, M, K] and [B, K, N], got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new ShapeError(`bmm: expected [B, M, K] and [B, K, N], got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   return matmul(a, b);
 }
 
@@ -104,13 +103,13 @@ function linearKernel(
   x: Tensor, weight: Tensor, bias: Tensor | null | undefined, activation: LinearEpilogue['activation'], residual: Tensor | null,
 ): { out: Tensor; x: Tensor; weight: Tensor; b: Tensor | null; rows: number } {
   x.assertAlive('linear');
-  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmt(weight.shape)}`);
+  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${formatShape(weight.shape)}`);
   const [outF, inF] = weight.shape;
-  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in ${inF} features (weight ${fmt(weight.shape)})`);
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${fmt(bias.shape)}`);
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) throw new ShapeError(`linear: input ${formatShape(x.shape)} does not end in ${inF} features (weight ${formatShape(weight.shape)})`);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new ShapeError(`linear: bias must be [${outF}], got ${formatShape(bias.shape)}`);
   const outShape = [...x.shape.slice(0, -1), outF];
   if (residual && (residual.ndim !== outShape.length || outShape.some((d, i) => residual.shape[i] !== d))) {
-    throw new ShapeError(`linear: residual has shape ${fmt(residual.shape)}, expected the output's ${fmt(outShape)}`);
+    throw new ShapeError(`linear: residual has shape ${formatShape(residual.shape)}, expected the output's ${formatShape(outShape)}`);
   }
   const original = weight;
   [x, weight] = floatPair('linear', x, weight);

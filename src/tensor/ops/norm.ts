@@ -6,7 +6,7 @@
  * with f32 statistics; on CPUs whose oneDNN has no bf16 kernels the addon computes it in f32 and
  * rounds back, as it does for every oneDNN-backed kernel.
  */
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../../errors.ts';
 import { needsGrad, noGrad, record } from '../autograd.ts';
 import { DTYPE_SIZE, isFloating, type DType } from '../dtype.ts';
 import { native } from '../native.ts';
@@ -14,7 +14,6 @@ import { contiguousStrides, numelOf, Storage, Tensor } from '../tensor.ts';
 import { add, cast, mul } from './elementwise.ts';
 import { contiguous, copyInto, reshape } from './shape.ts';
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 function checkFloat(op: string, what: string, t: Tensor): void {
   t.assertAlive(op);
@@ -25,7 +24,7 @@ function checkParam(op: string, what: string, t: Tensor | null | undefined, shap
   if (!t) return;
   checkFloat(op, what, t);
   if (t.ndim !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-    throw new ShapeError(`${op}: ${what} has shape ${fmt(t.shape)}, expected ${fmt(shape)} (${hint})`);
+    throw new ShapeError(`${op}: ${what} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} (${hint})`);
   }
 }
 
@@ -107,9 +106,9 @@ export function batchNorm(
 ): Tensor {
   const op = 'batchNorm';
   checkFloat(op, 'input', x);
-  if (x.ndim < 2) throw new ShapeError(`${op}: expected input of rank >= 2 [N, C, ...], got shape ${fmt(x.shape)}`);
+  if (x.ndim < 2) throw new ShapeError(`${op}: expected input of rank >= 2 [N, C, ...], got shape ${formatShape(x.shape)}`);
   const C = x.shape[1];
-  const hint = `one per channel of input ${fmt(x.shape)}`;
+  const hint = `one per channel of input ${formatShape(x.shape)}`;
   checkParam(op, 'runningMean', runningMean, [C], hint);
   checkParam(op, 'runningVar', runningVar, [C], hint);
   checkParam(op, 'weight', weight, [C], hint);
@@ -125,7 +124,7 @@ export function batchNorm(
   if (!training && !runningMean) throw new ArgumentError(`${op}: runningMean and runningVar are required in eval mode (training: false)`);
   const perChannel = C === 0 ? 0 : x.numel / C;
   if (training && perChannel === 1) {
-    throw new ArgumentError(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
+    throw new ArgumentError(`${op}: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`);
   }
   if (x.ndim > 5) {
     // oneDNN takes up to three spatial dims; batch norm only sees channels, so merge them.
@@ -190,10 +189,10 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   checkFloat(op, 'input', x);
   const k = normalizedShape.length;
   if (k === 0) throw new ArgumentError(`${op}: normalizedShape must name at least one dim, got []`);
-  if (normalizedShape.some((s) => !Number.isInteger(s) || s < 0)) throw new ArgumentError(`${op}: normalizedShape ${fmt(normalizedShape)} has an invalid size`);
+  if (normalizedShape.some((s) => !Number.isInteger(s) || s < 0)) throw new ArgumentError(`${op}: normalizedShape ${formatShape(normalizedShape)} has an invalid size`);
   const trailing = x.shape.slice(x.ndim - k);
   if (x.ndim < k || trailing.some((s, i) => s !== normalizedShape[i])) {
-    throw new ShapeError(`${op}: normalizedShape ${fmt(normalizedShape)} does not match the trailing dims of input of shape ${fmt(x.shape)}`);
+    throw new ShapeError(`${op}: normalizedShape ${formatShape(normalizedShape)} does not match the trailing dims of input of shape ${formatShape(x.shape)}`);
   }
   checkParam(op, 'weight', weight, normalizedShape, 'normalizedShape');
   checkParam(op, 'bias', bias, normalizedShape, 'normalizedShape');
@@ -228,13 +227,13 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   const op = 'groupNorm';
   checkFloat(op, 'input', x);
-  if (x.ndim < 2) throw new ShapeError(`${op}: expected input of rank >= 2 [N, C, ...], got shape ${fmt(x.shape)}`);
+  if (x.ndim < 2) throw new ShapeError(`${op}: expected input of rank >= 2 [N, C, ...], got shape ${formatShape(x.shape)}`);
   const [N, C] = x.shape;
   if (!Number.isInteger(numGroups) || numGroups <= 0) throw new ArgumentError(`${op}: numGroups must be a positive integer, got ${numGroups}`);
   if (C % numGroups !== 0) {
-    throw new ArgumentError(`${op}: expected the number of channels to be divisible by numGroups, got input of shape ${fmt(x.shape)} and numGroups=${numGroups}`);
+    throw new ArgumentError(`${op}: expected the number of channels to be divisible by numGroups, got input of shape ${formatShape(x.shape)} and numGroups=${numGroups}`);
   }
-  const hint = `one per channel of input ${fmt(x.shape)}`;
+  const hint = `one per channel of input ${formatShape(x.shape)}`;
   checkParam(op, 'weight', weight, [C], hint);
   checkParam(op, 'bias', bias, [C], hint);
   checkEps(op, eps);

@@ -3,7 +3,7 @@
  * pooling, forward and backward. Output sizes, ceil mode and padding limits follow torch;
  * inputs may be row-major or channels-last and the output keeps the layout.
  */
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../../errors.ts';
 import { needsGrad, record } from '../autograd.ts';
 import { tensor } from '../creation.ts';
 import { isFloating } from '../dtype.ts';
@@ -47,19 +47,18 @@ interface PoolGeometry {
   outSize: number[];
 }
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 // Checks x and returns it with a batch dim (torch accepts unbatched input too).
 function checkInput(op: string, nd: number, x: Tensor): { xb: Tensor; unbatched: boolean } {
   x.assertAlive(op);
   if (x.ndim !== nd + 1 && x.ndim !== nd + 2) {
-    throw new ShapeError(`${op}: expected a ${nd + 1}-D (unbatched) or ${nd + 2}-D (batched) input, got shape ${fmt(x.shape)}`);
+    throw new ShapeError(`${op}: expected a ${nd + 1}-D (unbatched) or ${nd + 2}-D (batched) input, got shape ${formatShape(x.shape)}`);
   }
   if (!isFloating(x.dtype)) throw new DTypeError(`${op}: expected a float input, got ${x.dtype}`);
   const unbatched = x.ndim === nd + 1;
   const xb = unbatched ? unsqueeze(x, 0) : x;
   if (xb.shape.slice(1).some((s) => s === 0)) {
-    throw new ShapeError(`${op}: input ${fmt(x.shape)} has an empty channel or spatial dim (only the batch may be empty)`);
+    throw new ShapeError(`${op}: input ${formatShape(x.shape)} has an empty channel or spatial dim (only the batch may be empty)`);
   }
   return { xb, unbatched };
 }
@@ -75,7 +74,7 @@ function poolGeometry(
   const dilation = spatialList(op, 'dilation', dilationArg, nd, 1);
   padding.forEach((p, i) => {
     if (p > Math.floor(kernel[i] / 2)) {
-      throw new ArgumentError(`${op}: padding ${fmt(padding)} must be at most half of kernelSize ${fmt(kernel)}`);
+      throw new ArgumentError(`${op}: padding ${formatShape(padding)} must be at most half of kernelSize ${formatShape(kernel)}`);
     }
   });
   const span = kernel.map((k, i) => dilation[i] * (k - 1) + 1);
@@ -86,7 +85,7 @@ function poolGeometry(
   });
   if (outSize.some((s) => s < 1)) {
     throw new ShapeError(
-      `${op}: input spatial size ${fmt(size)} gives output size ${fmt(outSize)} (kernel ${fmt(kernel)}, stride ${fmt(stride)}, padding ${fmt(padding)}, dilation ${fmt(dilation)}); output size is too small`,
+      `${op}: input spatial size ${formatShape(size)} gives output size ${formatShape(outSize)} (kernel ${formatShape(kernel)}, stride ${formatShape(stride)}, padding ${formatShape(padding)}, dilation ${formatShape(dilation)}); output size is too small`,
     );
   }
   const padR = outSize.map((o, i) => Math.max(padding[i], (o - 1) * stride[i] + span[i] - size[i] - padding[i]));

@@ -3,7 +3,7 @@
  * [outer, R, inner] kernel (native/src/reduce.cc); var, std, logsumexp and norm are
  * composed from it and differentiate through their parts.
  */
-import { ArgumentError, DTypeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape } from '../../errors.ts';
 import { record } from '../autograd.ts';
 import { isFloating, type DType } from '../dtype.ts';
 import { native } from '../native.ts';
@@ -56,7 +56,7 @@ function runReduce(op: keyof typeof REDUCE_OP, x: Tensor, dims: number[], outDty
   const out = Tensor.empty(keepShape, op === 'argmax' || op === 'argmin' ? 'int64' : outDtype);
   const indices = wantIndices ? Tensor.empty(keepShape, 'int64') : null;
   if (R === 0 && op !== 'sum' && op !== 'mean' && op !== 'prod') {
-    throw new ArgumentError(`${op}: cannot reduce over an empty dim (shape [${x.shape.join(', ')}])`);
+    throw new ArgumentError(`${op}: cannot reduce over an empty dim (shape ${formatShape(x.shape)})`);
   }
   native.reduce({ op: REDUCE_OP[op], src, outer, reduced: R, inner, out, indices });
   return [out, indices];

@@ -5,7 +5,7 @@
  * that axis (forward) or scatters the grad back through it (backward). resampleAlong is
  * the general building block, also for antialiased image resizing with wider kernels.
  */
-import { ArgumentError, DTypeError, ShapeError } from '../../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../../errors.ts';
 import { record } from '../autograd.ts';
 import { isFloating } from '../dtype.ts';
 import { native } from '../native.ts';
@@ -13,7 +13,6 @@ import { Tensor } from '../tensor.ts';
 import { cast } from './elementwise.ts';
 import { clone, contiguous, normalizeDim } from './shape.ts';
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** Interpolation modes. */
 export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear';
@@ -172,7 +171,7 @@ function perAxis(op: string, what: string, value: number | readonly number[], x:
   const spatial = x.ndim - 2;
   const list = typeof value === 'number' ? new Array<number>(spatial).fill(value) : [...value];
   if (list.length !== spatial) {
-    throw new ShapeError(`${op}: ${what} ${fmt(list)} has ${list.length} entries, expected one per spatial dim of input ${fmt(x.shape)} (${spatial})`);
+    throw new ShapeError(`${op}: ${what} ${formatShape(list)} has ${list.length} entries, expected one per spatial dim of input ${formatShape(x.shape)} (${spatial})`);
   }
   return list;
 }
@@ -188,10 +187,10 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   if (!isFloating(x.dtype)) throw new DTypeError(`${op}: input has dtype ${x.dtype}, expected float32 or bfloat16`);
   const mode = options.mode ?? 'nearest';
   if (!(mode in MODE_RANK)) throw new ArgumentError(`${op}: unknown mode '${mode}', expected one of ${Object.keys(MODE_RANK).join(', ')}`);
-  if (x.ndim < 3 || x.ndim > 5) throw new ShapeError(`${op}: expected input of rank 3..5 [N, C, ...spatial], got shape ${fmt(x.shape)}`);
+  if (x.ndim < 3 || x.ndim > 5) throw new ShapeError(`${op}: expected input of rank 3..5 [N, C, ...spatial], got shape ${formatShape(x.shape)}`);
   const rank = MODE_RANK[mode];
   if (rank !== null && x.ndim !== rank) {
-    throw new ShapeError(`${op}: mode '${mode}' needs a ${rank}-D input, got a ${x.ndim}-D input of shape ${fmt(x.shape)}`);
+    throw new ShapeError(`${op}: mode '${mode}' needs a ${rank}-D input, got a ${x.ndim}-D input of shape ${formatShape(x.shape)}`);
   }
   if (mode === 'nearest' && options.alignCorners != null) {
     throw new ArgumentError(`${op}: alignCorners can only be set with the interpolating modes linear, bilinear, bicubic, trilinear, got mode 'nearest'`);
@@ -207,15 +206,15 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   let scales: (number | undefined)[];
   if (size !== undefined) {
     outSizes = perAxis(op, 'size', size, x);
-    if (outSizes.some((s) => !Number.isInteger(s))) throw new ArgumentError(`${op}: size ${fmt(outSizes)} must hold integers`);
+    if (outSizes.some((s) => !Number.isInteger(s))) throw new ArgumentError(`${op}: size ${formatShape(outSizes)} must hold integers`);
     scales = outSizes.map(() => undefined);
   } else {
     scales = perAxis(op, 'scaleFactor', scaleFactor!, x);
-    if (scales.some((s) => !(s! > 0) || !Number.isFinite(s))) throw new ArgumentError(`${op}: scaleFactor ${fmt(scales as number[])} must hold finite numbers > 0`);
+    if (scales.some((s) => !(s! > 0) || !Number.isFinite(s))) throw new ArgumentError(`${op}: scaleFactor ${formatShape(scales as number[])} must hold finite numbers > 0`);
     outSizes = inSizes.map((s, i) => Math.floor(s * scales[i]!));
   }
   if (inSizes.some((s) => s <= 0) || outSizes.some((s) => s <= 0)) {
-    throw new ArgumentError(`${op}: input and output sizes must be > 0, got input ${fmt(inSizes)} and output ${fmt(outSizes)}`);
+    throw new ArgumentError(`${op}: input and output sizes must be > 0, got input ${formatShape(inSizes)} and output ${formatShape(outSizes)}`);
   }
 
   const tables = inSizes.map((inSize, i) => {

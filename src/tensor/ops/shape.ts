@@ -2,7 +2,7 @@
  * Shape ops. Views (reshape of viewable data, permute, transpose, squeeze, unsqueeze,
  * expand, narrow, slice, select) share storage; cat, stack, pad, roll, repeat copy.
  */
-import { ArgumentError, IndexError, ShapeError } from '../../errors.ts';
+import { ArgumentError, formatShape, IndexError, ShapeError } from '../../errors.ts';
 import { record } from '../autograd.ts';
 import { native } from '../native.ts';
 import { contiguousStrides, numelOf, Tensor } from '../tensor.ts';
@@ -10,7 +10,6 @@ import { ge, where, cast } from './elementwise.ts';
 import { indexSelect } from './index.ts';
 import { arange, scalarTensor, tensor } from '../creation.ts';
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** Resolves a possibly negative dim against a rank, or throws IndexError naming the op. */
 export function normalizeDim(op: string, dim: number, ndim: number): number {
@@ -43,7 +42,7 @@ export function broadcastShapes(op: string, ...shapes: (readonly number[])[]): n
       const d = s[i];
       if (d === out[o] || d === 1) continue;
       if (out[o] === 1) out[o] = d;
-      else throw new ShapeError(`${op}: shapes ${shapes.map(fmt).join(' and ')} cannot be broadcast together (dim ${o}: ${out[o]} vs ${d})`);
+      else throw new ShapeError(`${op}: shapes ${shapes.map(formatShape).join(' and ')} cannot be broadcast together (dim ${o}: ${out[o]} vs ${d})`);
     }
   }
   return out;
@@ -55,17 +54,17 @@ function resolveShape(op: string, x: Tensor, shape: readonly number[]): number[]
   let known = 1;
   for (let i = 0; i < out.length; ++i) {
     if (out[i] === -1) {
-      if (infer >= 0) throw new ShapeError(`${op}: only one dimension can be -1, got ${fmt(shape)}`);
+      if (infer >= 0) throw new ShapeError(`${op}: only one dimension can be -1, got ${formatShape(shape)}`);
       infer = i;
     } else if (!Number.isInteger(out[i]) || out[i] < 0) {
-      throw new ShapeError(`${op}: invalid size ${out[i]} in ${fmt(shape)}`);
+      throw new ShapeError(`${op}: invalid size ${out[i]} in ${formatShape(shape)}`);
     } else known *= out[i];
   }
   if (infer >= 0) {
-    if (known === 0 || x.numel % known !== 0) throw new ShapeError(`${op}: shape ${fmt(shape)} is invalid for input of size ${x.numel}`);
+    if (known === 0 || x.numel % known !== 0) throw new ShapeError(`${op}: shape ${formatShape(shape)} is invalid for input of size ${x.numel}`);
     out[infer] = x.numel / known;
   }
-  if (numelOf(out) !== x.numel) throw new ShapeError(`${op}: shape ${fmt(shape)} is invalid for input of size ${x.numel} (shape ${fmt(x.shape)})`);
+  if (numelOf(out) !== x.numel) throw new ShapeError(`${op}: shape ${formatShape(shape)} is invalid for input of size ${x.numel} (shape ${formatShape(x.shape)})`);
   return out;
 }
 
@@ -109,7 +108,7 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
   const target = resolveShape('view', x, shape);
   const strides = viewStrides(x.shape, x.strides, target);
   if (!strides) {
-    throw new ShapeError(`view: shape ${fmt(target)} is not compatible with the input's strides (shape ${fmt(x.shape)}, strides ${fmt(x.strides)}); use reshape()`);
+    throw new ShapeError(`view: shape ${formatShape(target)} is not compatible with the input's strides (shape ${formatShape(x.shape)}, strides ${formatShape(x.strides)}); use reshape()`);
   }
   const out = makeView(x, target, strides, x.offset);
   return record(out, 'view', [x], (g) => [reshape(g, x.shape)]);
@@ -126,9 +125,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 /** permute: reorders dims (a view). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  if (dims.length !== x.ndim) throw new ShapeError(`permute: got ${dims.length} dims ${fmt(dims)} for a tensor of rank ${x.ndim}`);
+  if (dims.length !== x.ndim) throw new ShapeError(`permute: got ${dims.length} dims ${formatShape(dims)} for a tensor of rank ${x.ndim}`);
   const d = dims.map((v) => normalizeDim('permute', v, x.ndim));
-  if (new Set(d).size !== d.length) throw new ShapeError(`permute: dims ${fmt(dims)} repeat a dim`);
+  if (new Set(d).size !== d.length) throw new ShapeError(`permute: dims ${formatShape(dims)} repeat a dim`);
   const out = makeView(x, d.map((i) => x.shape[i]), d.map((i) => x.strides[i]), x.offset);
   const inverse = new Array<number>(d.length);
   d.forEach((v, i) => (inverse[v] = i));
@@ -160,7 +159,7 @@ export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Ten
   const d = normalizeDim('unflatten', dim, x.ndim);
   const known = sizes.filter((v) => v !== -1).reduce((p, q) => p * q, 1);
   const filled = sizes.map((v) => (v === -1 ? x.shape[d] / known : v));
-  if (numelOf(filled) !== x.shape[d]) throw new ShapeError(`unflatten: sizes ${fmt(sizes)} do not multiply to dim ${d} of size ${x.shape[d]}`);
+  if (numelOf(filled) !== x.shape[d]) throw new ShapeError(`unflatten: sizes ${formatShape(sizes)} do not multiply to dim ${d} of size ${x.shape[d]}`);
   return reshape(x, [...x.shape.slice(0, d), ...filled, ...x.shape.slice(d + 1)]);
 }
 
@@ -190,7 +189,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 /** expand: broadcasts size-1 dims (and new leading dims) to `shape` without copying; -1 keeps a size. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  if (shape.length < x.ndim) throw new ShapeError(`expand: target ${fmt(shape)} has fewer dims than the input ${fmt(x.shape)}`);
+  if (shape.length < x.ndim) throw new ShapeError(`expand: target ${formatShape(shape)} has fewer dims than the input ${formatShape(x.shape)}`);
   const lead = shape.length - x.ndim;
   const outShape: number[] = [];
   const outStrides: number[] = [];
@@ -198,7 +197,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     const src = i - lead;
     const size = shape[i] === -1 && src >= 0 ? x.shape[src] : shape[i];
     if (src < 0) {
-      if (size < 0) throw new ShapeError(`expand: -1 is not allowed for the new leading dim ${i} in ${fmt(shape)}`);
+      if (size < 0) throw new ShapeError(`expand: -1 is not allowed for the new leading dim ${i} in ${formatShape(shape)}`);
       outShape.push(size);
       outStrides.push(0);
     } else if (x.shape[src] === size) {
@@ -208,7 +207,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
       outShape.push(size);
       outStrides.push(0);
     } else {
-      throw new ShapeError(`expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)} (dim ${i}: ${x.shape[src]} vs ${size})`);
+      throw new ShapeError(`expand: cannot expand ${formatShape(x.shape)} to ${formatShape(shape)} (dim ${i}: ${x.shape[src]} vs ${size})`);
     }
   }
   if (shapeEquals(outShape, x.shape)) return x;
@@ -298,7 +297,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   let total = 0;
   tensors.forEach((t, k) => {
     if (t.ndim !== first.ndim || t.shape.some((v, i) => i !== d && v !== first.shape[i])) {
-      throw new ShapeError(`cat: tensor ${k} has shape ${fmt(t.shape)}, expected ${fmt(first.shape)} except in dim ${d}`);
+      throw new ShapeError(`cat: tensor ${k} has shape ${formatShape(t.shape)}, expected ${formatShape(first.shape)} except in dim ${d}`);
     }
     if (t.dtype !== first.dtype) throw new ShapeError(`cat: tensor ${k} has dtype ${t.dtype}, expected ${first.dtype}`);
     total += t.shape[d];
@@ -321,7 +320,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new ArgumentError('stack: expected a non-empty list of tensors');
   const d = normalizeDim('stack', dim, tensors[0].ndim + 1);
   tensors.forEach((t, k) => {
-    if (!shapeEquals(t.shape, tensors[0].shape)) throw new ShapeError(`stack: tensor ${k} has shape ${fmt(t.shape)}, expected ${fmt(tensors[0].shape)}`);
+    if (!shapeEquals(t.shape, tensors[0].shape)) throw new ShapeError(`stack: tensor ${k} has shape ${formatShape(t.shape)}, expected ${formatShape(tensors[0].shape)}`);
   });
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
@@ -339,7 +338,7 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
   } else {
     sizes = [...sizeOrSections];
     const sum = sizes.reduce((p, q) => p + q, 0);
-    if (sum !== n) throw new ShapeError(`split: sections ${fmt(sizes)} sum to ${sum}, expected dim ${d} of size ${n}`);
+    if (sum !== n) throw new ShapeError(`split: sections ${formatShape(sizes)} sum to ${sum}, expected dim ${d} of size ${n}`);
   }
   const out: Tensor[] = [];
   let at = 0;
@@ -366,7 +365,7 @@ export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
  */
 export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'constant', value = 0): Tensor {
   if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) {
-    throw new ShapeError(`pad: padding ${fmt(padding)} must hold (before, after) pairs for at most ${x.ndim} dims`);
+    throw new ShapeError(`pad: padding ${formatShape(padding)} must hold (before, after) pairs for at most ${x.ndim} dims`);
   }
   const pairs = padding.length / 2;
   if (mode === 'constant') {
@@ -377,7 +376,7 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'cons
       const before = padding[2 * k];
       const after = padding[2 * k + 1];
       shape[d] = x.shape[d] + before + after;
-      if (shape[d] < 0) throw new ShapeError(`pad: padding ${fmt(padding)} leaves dim ${d} of size ${x.shape[d]} with negative size`);
+      if (shape[d] < 0) throw new ShapeError(`pad: padding ${formatShape(padding)} leaves dim ${d} of size ${x.shape[d]} with negative size`);
       region.push([d, before, after]);
     }
     const out = Tensor.empty(shape, x.dtype);
@@ -460,7 +459,7 @@ export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
 }
 
 function triangle(op: string, x: Tensor, diagonal: number, lower: boolean): Tensor {
-  if (x.ndim < 2) throw new ShapeError(`${op}: expected a tensor of rank >= 2, got shape ${fmt(x.shape)}`);
+  if (x.ndim < 2) throw new ShapeError(`${op}: expected a tensor of rank >= 2, got shape ${formatShape(x.shape)}`);
   const rows = x.shape[x.ndim - 2];
   const cols = x.shape[x.ndim - 1];
   // keep where col - row <= diagonal (tril) or col - row >= diagonal (triu)

@@ -4,7 +4,7 @@
  * dense channels-last (C innermost); the kernels run both without copies and an op's
  * output keeps its input's layout, as torch's memory-format propagation does.
  */
-import { ArgumentError } from '../../errors.ts';
+import { ArgumentError, formatShape } from '../../errors.ts';
 import type { DType } from '../dtype.ts';
 import { record } from '../autograd.ts';
 import { native } from '../native.ts';
@@ -14,15 +14,14 @@ import { permute } from './shape.ts';
 /** A size per spatial dim, or one size for all. */
 export type SpatialArg = number | readonly number[];
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** Expands a SpatialArg to `nd` integers >= `min`, or throws ArgumentError naming op and option. */
 export function spatialList(op: string, name: string, arg: SpatialArg, nd: number, min: number): number[] {
   const list = typeof arg === 'number' || arg.length === 1 ? new Array<number>(nd).fill(typeof arg === 'number' ? arg : arg[0]) : [...arg];
-  if (list.length !== nd) throw new ArgumentError(`${op}: ${name} ${fmt(list)} must have 1 or ${nd} entries`);
+  if (list.length !== nd) throw new ArgumentError(`${op}: ${name} ${formatShape(list)} must have 1 or ${nd} entries`);
   for (const v of list) {
     if (!Number.isInteger(v) || v < min) {
-      throw new ArgumentError(`${op}: ${name} must be ${min > 0 ? 'positive' : 'non-negative'} integers, got ${fmt(list)}`);
+      throw new ArgumentError(`${op}: ${name} must be ${min > 0 ? 'positive' : 'non-negative'} integers, got ${formatShape(list)}`);
     }
   }
   return list;
@@ -70,7 +69,7 @@ export function withLayout(t: Tensor, channelsLast: boolean): Tensor {
  */
 export function toChannelsLast(x: Tensor): Tensor {
   x.assertAlive('toChannelsLast');
-  if (x.ndim < 3) throw new ArgumentError(`toChannelsLast: expected an [N, C, ...spatial] tensor, got shape ${fmt(x.shape)}`);
+  if (x.ndim < 3) throw new ArgumentError(`toChannelsLast: expected an [N, C, ...spatial] tensor, got shape ${formatShape(x.shape)}`);
   if (isChannelsLast(x)) return x;
   return record(withLayout(x.detach(), true), 'toChannelsLast', [x], (grad) => [grad]);
 }

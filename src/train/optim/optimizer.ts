@@ -26,7 +26,7 @@
  */
 import { Tensor } from '../../tensor/tensor.ts';
 import { noGrad } from '../../tensor/autograd.ts';
-import { ArgumentError, ShapeError } from '../../errors.ts';
+import { ArgumentError, formatShape, ShapeError } from '../../errors.ts';
 
 /** Hyper-parameters every group has. */
 export interface BaseHyper {
@@ -186,7 +186,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
         if (!key.startsWith(prefix)) continue;
         const name = key.slice(prefix.length);
         if (name === 'master' && t.shape.join() !== p.shape.join()) {
-          throw new ShapeError(`loadStateDict: ${key} has shape [${t.shape.join(', ')}], expected [${p.shape.join(', ')}]`);
+          throw new ShapeError(`loadStateDict: ${key} has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)}`);
         }
         s.tensors[name] = t.detach().to('float32').clone();
       }
