@@ -347,7 +347,7 @@ const View* ReadChannelVector(const Options& o, const char* field, int64_t chann
   return v;
 }
 
-// convForward({ x, weight, bias?, out, ...geometry, scale?, shift?, residual?, relu?, accumulate?, inference?, packedWeights? })
+// convForward({ x, weight, bias?, out, ...geometry, scale?, shift?, residual?, relu?, accumulate?, inference?, winograd?, packedWeights? })
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   const char* op = "convForward";
   const Options o(info, op);
@@ -371,7 +371,9 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   e.inference = o.Flag("inference");
   const Napi::Value holder = o.Get("packedWeights");
   if (!e.Empty() && g.transposed) Fail("an epilogue is only supported on plain convolution");
-  if (e.inference && !e.residual && !g.transposed && WinogradApplies(v.x, v.w, v.y, g.stride, g.padL, g.padR, g.dilation, g.groups)) {
+  const int winograd = static_cast<int>(o.Number("winograd", -1.0));
+  if (winograd < -1 || winograd > 2) Fail("winograd must be 0, 1, 2 or absent, got " + std::to_string(winograd));
+  if (e.inference && !e.residual && !g.transposed && WinogradApplies(v.x, v.w, v.y, g.stride, g.padL, g.padR, g.dilation, g.groups, winograd)) {
     WinogradEpilogue we{b ? bias.ptr<float>() : nullptr, e.scale ? scale.ptr<float>() : nullptr, e.shift ? shift.ptr<float>() : nullptr,
                         e.accumulate, e.relu};
     WinogradConv(v.x, WinogradWeights(v.w, holder), v.y, we);

@@ -191,11 +191,14 @@ Napi::Value ConvWinogradEnabled(const Napi::CallbackInfo& info) { return Napi::B
 
 // oneDNN 2.x has AVX-512 3×3 kernels (direct and Winograd) of its own; this one was measured only on
 // AVX2 CPUs, where its only 3×3 kernels are direct ones.
-bool WinogradEnabled() { return mode == Always || (mode == WhereFaster && !CpuIsaAtLeast(dnnl::cpu_isa::avx512_core)); }
+bool WinogradEnabled(int callMode) {
+  const int m = callMode < 0 ? mode : callMode;
+  return m == Always || (m == WhereFaster && !CpuIsaAtLeast(dnnl::cpu_isa::avx512_core));
+}
 
 bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& stride, const Dims& padL, const Dims& padR,
-                     const Dims& dilation, int64_t groups) {
-  if (!WinogradEnabled() || x.ndim() != 4 || groups != 1 || w.dtype != DType::F32) return false;
+                     const Dims& dilation, int64_t groups, int callMode) {
+  if (!WinogradEnabled(callMode) || x.ndim() != 4 || groups != 1 || w.dtype != DType::F32) return false;
   if (w.shape[2] != 3 || w.shape[3] != 3) return false;
   for (int i = 0; i < 2; ++i)
     if (stride[i] != 1 || dilation[i] != 0 || padL[i] != 1 || padR[i] != 1) return false;

@@ -20,13 +20,14 @@ struct WinogradEpilogue {
   bool relu = false;
 };
 
-// Whether inference 3×3 convs take the Winograd path (setConvWinograd): by default on CPUs without AVX-512.
-bool WinogradEnabled();
+// Whether inference 3×3 convs take the Winograd path under `mode` (0 never, 1 on CPUs without
+// AVX-512, 2 everywhere; -1: the process setting, setConvWinograd, whose default is 1).
+bool WinogradEnabled(int mode = -1);
 
 // Whether x [N,C,H,W] -> y [N,K,H,W] with weight w [K,C,3,3] fits the Winograd kernel and gains
-// from it. stride/padL/padR/dilation in oneDNN's convention (dilation 0 = none).
+// from it under `mode` (as WinogradEnabled). stride/padL/padR/dilation in oneDNN's convention (dilation 0 = none).
 bool WinogradApplies(const View& x, const View& w, const View& y, const Dims& stride, const Dims& padL, const Dims& padR,
-                     const Dims& dilation, int64_t groups);
+                     const Dims& dilation, int64_t groups, int mode);
 
 // w's transformed weights: cached in `holder` ({ buffer?: ArrayBuffer }, see PackedBuffer) when it is
 // an object, else transformed into scratch memory for this call.

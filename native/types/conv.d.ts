@@ -37,6 +37,8 @@ export interface NativeConvForwardArgs extends NativeConvGeometry {
    * Winograd F(4×4, 3×3) (native/src/winograd.cc) while convWinogradEnabled().
    */
   inference?: boolean;
+  /** With `inference`: when Winograd may run for this call (0 never, 1 on CPUs without AVX-512, 2 everywhere); absent or null: the process setting. */
+  winograd?: 0 | 1 | 2 | null;
   /** Keeps the weight reordered to the kernel's layout in `buffer` across calls; drop it when the weight's values change. */
   packedWeights?: { buffer?: ArrayBuffer } | null;
 }

@@ -127,6 +127,8 @@ export interface CreateModelOptions {
   imgSize?: number;
   dropRate?: number;
   dropPathRate?: number;
+  /** Every convolution's Winograd choice at inference, instead of the process's (configure's convWinograd). */
+  convWinograd?: boolean | 'always';
 }
 
 /** A pure function from another checkpoint layout's keys to the family's own. */

@@ -4,6 +4,7 @@
  * up, in src/tasks/pretrained.ts (createModel, loadPretrained), since it reads files and the hub.
  */
 import { TsvisionError } from '../errors.ts';
+import { ConvNd } from '../nn/layers/conv.ts';
 import type { Module } from '../nn/module.ts';
 import type { CreateModelOptions, ModelEntry, ModelSpec, PretrainedCfg } from './contract.ts';
 import type { ImageClassifier } from './image-classifier.ts';
@@ -53,6 +54,7 @@ export function buildModel<M extends Module = ImageClassifier>(name: string, opt
   const { entry, tag, cfg } = resolveModel(name);
   const numClasses = options.numClasses ?? cfg.numClasses;
   const module = entry.create({ ...options, numClasses }) as M;
+  if (options.convWinograd !== undefined) for (const m of module.modules()) if (m instanceof ConvNd) m.winograd = options.convWinograd;
   const pretrainedCfg = { ...cfg, numClasses };
   const model = Object.assign(module, { modelName: `${entry.name}.${tag}`, pretrainedCfg, entry });
   Object.defineProperty(model, 'spec', { get: () => entry.contract.spec(module, pretrainedCfg), enumerable: true });

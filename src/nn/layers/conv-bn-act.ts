@@ -49,7 +49,7 @@ export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, options: Con
   const affine = conv.paddingMode === 'zeros' ? bn.evalAffine() : null;
   const residual = options.skip?.tensor ?? null;
   if (affine) {
-    const geometry = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
+    const geometry = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups, winograd: conv.winograd };
     // A kernel never writes over the tensor it reads: a skip that is also this conv's input stays.
     const overwriteResidual = (options.skip?.overwritable ?? false) && residual!.storage !== x.storage;
     const epilogue = { residual, relu: options.relu, overwriteResidual };

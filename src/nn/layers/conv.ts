@@ -7,7 +7,7 @@ import { ArgumentError, formatShape, ShapeError } from '../../errors.ts';
 import { empty } from '../../tensor/creation.ts';
 import {
   conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d,
-  type ConvOptions, type ConvTransposeOptions, type SpatialArg,
+  type ConvOptions, type ConvTransposeOptions, type ConvWinograd, type SpatialArg,
 } from '../../tensor/ops/conv.ts';
 import { pad, squeeze, unsqueeze } from '../../tensor/ops/shape.ts';
 import type { Generator } from '../../tensor/random.ts';
@@ -117,6 +117,8 @@ abstract class ConvBase extends Module {
 export abstract class ConvNd extends ConvBase {
   readonly padding: number[] | 'valid' | 'same';
   readonly paddingMode: PaddingMode;
+  /** This conv's Winograd choice at inference instead of the process's (configure's convWinograd); null: the process's. */
+  winograd: ConvWinograd | null = null;
   readonly #conv: ConvFn<ConvOptions>;
 
   protected constructor(name: string, n: number, conv: ConvFn<ConvOptions>, inChannels: number, outChannels: number, kernelSize: SpatialArg, options: ConvNdOptions) {
@@ -154,7 +156,7 @@ export abstract class ConvNd extends ConvBase {
 
   override forward(x: Tensor): Tensor {
     return this.batched(x, (xb) => {
-      const opts = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+      const opts = { stride: this.stride, dilation: this.dilation, groups: this.groups, winograd: this.winograd };
       if (this.paddingMode === 'zeros') return this.#conv(xb, this.weight, this.bias, { ...opts, padding: this.padding });
       return this.#conv(pad(xb, this.#padAmounts(), this.paddingMode), this.weight, this.bias, { ...opts, padding: 0 });
     });

@@ -26,7 +26,14 @@ export interface ConvOptions {
   padding?: SpatialArg | 'valid' | 'same';
   dilation?: SpatialArg;
   groups?: number;
+  /** At inference, this conv's Winograd choice instead of the process's (configure's convWinograd); absent or null: the process's. */
+  winograd?: ConvWinograd | null;
 }
+
+/** When 3×3 inference convs may run as Winograd: true where measured faster (CPUs without AVX-512), 'always', or false. */
+export type ConvWinograd = boolean | 'always';
+
+const WINOGRAD_MODE = { false: 0, true: 1, always: 2 } as const;
 
 /** Options of convTransposeNd. */
 export interface ConvTransposeOptions {
@@ -102,7 +109,7 @@ function composeEpilogue(y: Tensor, e: ConvEpilogue): Tensor {
 
 // Runs conv + epilogue as one oneDNN primitive; nothing is recorded (the caller checked no grad is
 // needed). A channels-last output takes the residual as its initial contents (oneDNN's sum post-op).
-function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], e: ConvEpilogue): Tensor {
+function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], e: ConvEpilogue, winograd: ConvWinograd | null): Tensor {
   const channelsLast = isChannelsLast(x);
   const channelVector = (t: Tensor | null | undefined) => (t ? contiguous(cast(t.detach(), 'float32')) : null);
   const accumulate = channelsLast && !!e.residual;
@@ -116,17 +123,19 @@ function fusedConv(x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, 
     x: kernelReady(x.detach()), weight: kernelReady(weight.detach()), bias: bias ? contiguous(bias.detach()) : null, out,
     stride, padLeft, padRight, dilation, groups, transposed: false,
     scale: channelVector(e.scale), shift: channelVector(e.shift), residual, relu: e.relu ?? false, accumulate, inference: true,
-    packedWeights: packedWeightsOf(weight),
+    winograd: winograd === null ? null : WINOGRAD_MODE[`${winograd}`], packedWeights: packedWeightsOf(weight),
   });
   return out;
 }
 
 // The conv op proper: x [N, C, ...] (weight in torch's layout for `g.transposed`) -> outShape.
-function convCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], epilogue?: ConvEpilogue): Tensor {
+function convCore(
+  op: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: Geometry, outShape: number[], epilogue?: ConvEpilogue, winograd: ConvWinograd | null = null,
+): Tensor {
   // At inference every plain conv takes the fused kernel's path, epilogue or not: its weight is packed once.
   const fusable = outShape.every((s) => s > 0) && x.numel > 0 && weight.numel > 0 && !g.transposed;
   if (fusable && !needsGrad(x, weight, bias, epilogue?.scale, epilogue?.shift, epilogue?.residual)) {
-    return fusedConv(x, weight, bias, g, outShape, epilogue ?? {});
+    return fusedConv(x, weight, bias, g, outShape, epilogue ?? {}, winograd);
   }
   if (epilogue) return composeEpilogue(convCore(op, x, weight, bias, g, outShape), epilogue);
   const channelsLast = isChannelsLast(x);
@@ -210,7 +219,7 @@ function convNd(
     ? { stride: single.map(() => 1), padLeft: single.map(() => 0), padRight: single.map(() => 0), dilation: single.map(() => 1), groups, transposed: false }
     : { stride, padLeft: padL, padRight: padR, dilation, groups, transposed: false };
   const taps = single ? single.reduce((w, tap, i) => narrow(w, i + 2, tap, 1), weight) : weight;
-  const out = convCore(op, xb, taps, bias ?? null, geometry, [N, O, ...outSize], batchedEpilogue);
+  const out = convCore(op, xb, taps, bias ?? null, geometry, [N, O, ...outSize], batchedEpilogue, options.winograd ?? null);
   return unbatched ? squeeze(out, 0) : out;
 }
 
