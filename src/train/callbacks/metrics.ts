@@ -37,9 +37,13 @@ export async function writeMetrics(dir: string, history: readonly EpochRecord[])
   const columns = history.some((r) => r.emaTop1 !== undefined) ? [...CSV_COLUMNS, ...EMA_CSV_COLUMNS] : CSV_COLUMNS;
   writeFileSync(join(dir, 'metrics.csv'), [columns.join(','), ...history.map((r) => columns.map((k) => r[k] ?? '').join(','))].join('\n') + '\n');
   const nums = (k: keyof EpochRecord) => history.map((r) => r[k] ?? NaN);
+  const x = history.map((r) => r.epoch);
   await plotCurves(join(dir, 'curves.png'), [
-    { title: 'loss', series: [{ name: 'train', values: nums('trainLoss'), color: PALETTE[0] }, { name: 'eval', values: nums('evalLoss'), color: PALETTE[1] }] },
-    { title: 'accuracy', series: [{ name: 'top1', values: nums('top1'), color: PALETTE[2] }, { name: 'top5', values: nums('top5'), color: PALETTE[3] }] },
+    { title: 'loss', series: [{ name: 'train', values: nums('trainLoss'), color: PALETTE[0], x }, { name: 'eval', values: nums('evalLoss'), color: PALETTE[1], x }] },
+    {
+      title: 'held-out accuracy', yLabel: 'accuracy', yFormat: 'percent',
+      series: [{ name: 'top-1', values: nums('top1'), color: PALETTE[2], x }, { name: 'top-5', values: nums('top5'), color: PALETTE[3], x }],
+    },
   ]);
 }
 
