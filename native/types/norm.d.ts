@@ -22,17 +22,7 @@ export interface NativeBatchNormForwardArgs {
  * gradWeight/gradBias (f32 [C]). weight and bias are those of the forward; globalStats says
  * whether it used the running statistics (eval mode).
  */
-export interface NativeBatchNormBackwardArgs {
-  x: NativeTensor;
-  gradOut: NativeTensor;
-  mean: NativeTensor;
-  variance: NativeTensor;
-  weight?: NativeTensor | null;
-  bias?: NativeTensor | null;
-  gradIn: NativeTensor;
-  gradWeight?: NativeTensor | null;
-  gradBias?: NativeTensor | null;
-  eps: number;
+export interface NativeBatchNormBackwardArgs extends NativeNormBackwardArgs {
   globalStats: boolean;
 }
 
@@ -52,7 +42,10 @@ export interface NativeLayerNormForwardArgs {
 }
 
 /** layerNormBackward's arguments: gradIn (x's layout) and, where given, gradWeight/gradBias (f32 [D]). */
-export interface NativeLayerNormBackwardArgs {
+export type NativeLayerNormBackwardArgs = NativeNormBackwardArgs;
+
+/** What both norms' backward kernels take: the forward's operands and statistics, and the gradients to write. */
+export interface NativeNormBackwardArgs {
   x: NativeTensor;
   gradOut: NativeTensor;
   mean: NativeTensor;
