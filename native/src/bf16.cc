@@ -102,7 +102,7 @@ bool FindBf16(const Napi::CallbackInfo& info, const Bf16Fallback& spec, std::vec
       Napi::Value key = keys.Get(k);
       if (!TensorDType(options.Get(key), &dtype)) continue;
       if (dtype == DType::F32 && !IsOneOf(key, spec.f32Fields)) return false;
-      if (dtype == DType::BF16 && !(packing && IsOneOf(key, {spec.packedWeight}))) slots->push_back({i, key});
+      if (dtype == DType::BF16 && !(packing && key.As<Napi::String>().Utf8Value() == spec.packedWeight)) slots->push_back({i, key});
     }
   }
   return !slots->empty();

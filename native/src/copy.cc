@@ -52,15 +52,16 @@ void CopyTyped(const View& src, const View& dst) {
   });
 }
 
-template <class SrcT>
-void CopyFrom(const View& src, const View& dst) {
-  switch (dst.dtype) {
-    case DType::F32: return CopyTyped<SrcT, float>(src, dst);
-    case DType::BF16: return CopyTyped<SrcT, Bf16>(src, dst);
-    case DType::I32: return CopyTyped<SrcT, int32_t>(src, dst);
-    case DType::I64: return CopyTyped<SrcT, int64_t>(src, dst);
-    case DType::U8: return CopyTyped<SrcT, uint8_t>(src, dst);
-    case DType::Bool: return CopyTyped<SrcT, BoolTag>(src, dst);
+// Calls f with a value of dt's element type (float, Bf16, ..., BoolTag), for code templated on it.
+template <class F>
+void WithElementType(DType dt, F&& f) {
+  switch (dt) {
+    case DType::F32: return f(float{});
+    case DType::BF16: return f(Bf16{});
+    case DType::I32: return f(int32_t{});
+    case DType::I64: return f(int64_t{});
+    case DType::U8: return f(uint8_t{});
+    case DType::Bool: return f(BoolTag{});
   }
 }
 
@@ -70,14 +71,9 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   View dst = ReadView(info[1], "copy", "dst");
   if (src.shape != dst.shape) Fail("shapes differ: src " + DimsKey(src.shape) + " dst " + DimsKey(dst.shape));
   if (dst.numel() == 0) return info.Env().Undefined();
-  switch (src.dtype) {
-    case DType::F32: CopyFrom<float>(src, dst); break;
-    case DType::BF16: CopyFrom<Bf16>(src, dst); break;
-    case DType::I32: CopyFrom<int32_t>(src, dst); break;
-    case DType::I64: CopyFrom<int64_t>(src, dst); break;
-    case DType::U8: CopyFrom<uint8_t>(src, dst); break;
-    case DType::Bool: CopyFrom<BoolTag>(src, dst); break;
-  }
+  WithElementType(src.dtype, [&](auto s) {
+    WithElementType(dst.dtype, [&](auto d) { CopyTyped<decltype(s), decltype(d)>(src, dst); });
+  });
   return info.Env().Undefined();
 }
 
@@ -97,14 +93,7 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   View dst = ReadView(info[0], "fill", "dst");
   if (!dst.contiguous()) Fail("dst must be contiguous");
   double value = info[1].As<Napi::Number>().DoubleValue();
-  switch (dst.dtype) {
-    case DType::F32: FillTyped<float>(dst, value); break;
-    case DType::BF16: FillTyped<Bf16>(dst, value); break;
-    case DType::I32: FillTyped<int32_t>(dst, value); break;
-    case DType::I64: FillTyped<int64_t>(dst, value); break;
-    case DType::U8: FillTyped<uint8_t>(dst, value); break;
-    case DType::Bool: FillTyped<BoolTag>(dst, value); break;
-  }
+  WithElementType(dst.dtype, [&](auto t) { FillTyped<decltype(t)>(dst, value); });
   return info.Env().Undefined();
 }
 

@@ -206,17 +206,6 @@ std::string FloatKey(float v) {
   return std::to_string(bits);
 }
 
-double LoadAsDouble(const void* base, DType dt, int64_t i) {
-  switch (dt) {
-    case DType::F32: return static_cast<const float*>(base)[i];
-    case DType::BF16: return Bf16ToF32(static_cast<const uint16_t*>(base)[i]);
-    case DType::I32: return static_cast<const int32_t*>(base)[i];
-    case DType::I64: return static_cast<double>(static_cast<const int64_t*>(base)[i]);
-    case DType::U8: case DType::Bool: return static_cast<const uint8_t*>(base)[i];
-  }
-  return 0;
-}
-
 void StoreFromDouble(void* base, DType dt, int64_t i, double v) {
   switch (dt) {
     case DType::F32: static_cast<float*>(base)[i] = static_cast<float>(v); break;

@@ -105,8 +105,7 @@ inline uint16_t F32ToBf16(float f) {
   return static_cast<uint16_t>(bits >> 16);
 }
 
-// Reads element i of a contiguous buffer of dtype dt as double / writes one.
-double LoadAsDouble(const void* base, DType dt, int64_t i);
+// Writes element i of a contiguous buffer of dtype dt from a double.
 void StoreFromDouble(void* base, DType dt, int64_t i, double v);
 
 }  // namespace tsv

@@ -96,7 +96,7 @@ export function collate(samples: readonly Sample[], indices: readonly number[]):
   const first = images[0].shape;
   images.forEach((im, k) => {
     if (im.shape.some((d, j) => d !== first[j])) {
-      throw new ShapeError(`DataLoader: sample ${indices[k]} has shape ${formatShape(im.shape)}, expected [${first.join(', ')}] like sample ${indices[0]}`);
+      throw new ShapeError(`DataLoader: sample ${indices[k]} has shape ${formatShape(im.shape)}, expected ${formatShape(first)} like sample ${indices[0]}`);
     }
   });
   const labels = fromTypedArray(BigInt64Array.from(samples, (s) => BigInt(s.label)), [samples.length]);

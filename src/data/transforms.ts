@@ -81,7 +81,6 @@ export type ImageInput = DecodedImage | Tensor;
 /** What preprocess accepts: encoded bytes, a file path, or a decoded image. */
 export type PreprocessInput = Buffer | Uint8Array | string | ImageInput;
 
-
 /** Throws a typed error naming `op` unless img is a uint8 [H, W, C] image with every dim ≥ 1. */
 export function checkImage(op: string, img: Tensor): void {
   if (img.dtype !== 'uint8') throw new DTypeError(`${op}: expected a uint8 [H, W, C] image, got dtype ${img.dtype}`);

@@ -173,6 +173,11 @@ export function classifierNames(cfg: PretrainedCfg): readonly string[] {
   return c === undefined ? [] : typeof c === 'string' ? [c] : c;
 }
 
+/** Whether a dotted state-dict key belongs to one of these modules ('head' holds 'head.weight', not 'head_dist.weight'). */
+export function isKeyUnder(key: string, modules: readonly string[]): boolean {
+  return modules.some((m) => key === m || key.startsWith(`${m}.`));
+}
+
 /** A spec dimension list as users read it, the batch first: [N, 3, 224, 224]. */
 export function formatSpecShape(shape: readonly SpecDim[]): string {
   return `[${['N', ...shape].join(', ')}]`;

@@ -22,7 +22,7 @@ const registry = new Map<string, ModelEntry>();
 /**
  * Adds a family's variants to the registry (src/models/index.ts registers the built-in ones; a
  * user's own family registers the same way). Every pretrained cfg's keyLayout must name one of
- * the entry's remappers.
+ * the entry's keyLayouts.
  */
 export function registerModels<M extends Module>(entries: readonly ModelEntry<M>[]): void {
   for (const e of entries) {
@@ -30,7 +30,7 @@ export function registerModels<M extends Module>(entries: readonly ModelEntry<M>
     if (Object.keys(e.pretrained).length === 0) throw new TsvisionError('E_MODEL_ENTRY', `model '${e.name}' has no pretrained config; give at least one (its default tag)`);
     for (const [tag, cfg] of Object.entries(e.pretrained)) {
       if (cfg.keyLayout !== undefined && !e.keyLayouts?.[cfg.keyLayout]) {
-        throw new TsvisionError('E_MODEL_ENTRY', `model '${e.name}.${tag}' names key layout '${cfg.keyLayout}', but the entry has ${Object.keys(e.keyLayouts ?? {}).map((k) => `'${k}'`).join(', ') || 'no remappers'}`);
+        throw new TsvisionError('E_MODEL_ENTRY', `model '${e.name}.${tag}' names key layout '${cfg.keyLayout}', but the entry has ${Object.keys(e.keyLayouts ?? {}).map((k) => `'${k}'`).join(', ') || 'none'}`);
       }
     }
     registry.set(e.name, e);

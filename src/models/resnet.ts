@@ -172,8 +172,8 @@ export class ResNet extends Module implements ImageClassifier {
     return convBnAct(this.conv1, this.bn1, toChannelsLast(x), { relu: true }); // (N, 64, H/2, W/2)
   }
 
-  #stemPool(x: Tensor): Tensor {
-    return maxPool2d(this.#stem(x), { kernelSize: 3, stride: 2, padding: 1 }); // (N, 64, H/4, W/4)
+  #pool(x: Tensor): Tensor {
+    return maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }); // (N, 64, H/4, W/4)
   }
 
   #blocks(): Block[] {
@@ -181,7 +181,7 @@ export class ResNet extends Module implements ImageClassifier {
   }
 
   forwardFeatures(x: Tensor): Tensor {
-    const steps: BlockStep[] = [(x) => this.#stemPool(x), ...this.#blocks()];
+    const steps: BlockStep[] = [(x) => this.#pool(this.#stem(x)), ...this.#blocks()];
     return runBlocks(x, steps); // (N, C, H/32, W/32), channels-last
   }
 
@@ -190,7 +190,7 @@ export class ResNet extends Module implements ImageClassifier {
     const intermediates: Tensor[] = [];
     x = this.#stem(x);
     if (take.includes(0)) intermediates.push(x);
-    x = maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+    x = this.#pool(x);
     const stages = options.stopEarly ? this.stages.slice(0, maxIndex) : this.stages;
     stages.forEach((stage, s) => {
       x = stage.forward(x);

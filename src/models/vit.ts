@@ -199,17 +199,22 @@ export class VisionTransformer extends Module implements ImageClassifier {
 
   /** pixels [B, C, H, W] → normalized tokens [B, prefix + N, D]. */
   forwardFeatures(x: Tensor): Tensor {
-    const grid = this.patchEmbed.dynamicFeatSize([x.shape[2], x.shape[3]]);
-    const t = runBlocks(this.addPosEmbed(this.patchEmbed.forward(x), grid), this.blocks);
+    const t = runBlocks(this.#embed(x).tokens, this.blocks);
     return this.norm ? this.norm.forward(t) : t;
+  }
+
+  // pixels [B, C, H, W] → position-embedded tokens [B, prefix + N, D] and their patch grid.
+  #embed(x: Tensor): { tokens: Tensor; grid: [number, number] } {
+    const grid = this.patchEmbed.dynamicFeatSize([x.shape[2], x.shape[3]]);
+    return { tokens: this.addPosEmbed(this.patchEmbed.forward(x), grid), grid };
   }
 
   /** Block outputs as timm's forward_intermediates: patch tokens only, as maps [B, D, h, w] (NCHW) or tokens [B, N, D] (NLC). */
   forwardIntermediates(x: Tensor, options: IntermediatesOptions = {}): Intermediates {
     const { take, maxIndex } = featureTakeIndices(this.blocks.length, options.indices);
-    const [B, , H, W] = x.shape;
-    const grid = this.patchEmbed.dynamicFeatSize([H, W]);
-    let t = this.addPosEmbed(this.patchEmbed.forward(x), grid);
+    const B = x.shape[0];
+    const { tokens, grid } = this.#embed(x);
+    let t = tokens;
     const intermediates: Tensor[] = [];
     const blocks = [...this.blocks].slice(0, options.stopEarly ? maxIndex + 1 : undefined);
     blocks.forEach((block, i) => {

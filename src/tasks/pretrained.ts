@@ -11,7 +11,7 @@ import { ArgumentError, StateDictError, TsvisionError } from '../errors.ts';
 import { resolveWeights, type ResolveOptions } from '../io/hub.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { adaptInputConv } from '../models/adapt-input-conv.ts';
-import { buildModel, classifierNames, type CreateModelOptions, type ImageClassifier, type Model } from '../models/index.ts';
+import { buildModel, classifierNames, isKeyUnder, type CreateModelOptions, type ImageClassifier, type Model } from '../models/index.ts';
 import type { Module, StateDict } from '../nn/module.ts';
 import { clone } from '../tensor/ops/shape.ts';
 import { latestCheckpoint } from '../train/checkpoint.ts';
@@ -77,8 +77,6 @@ function checkpointClasses(sd: StateDict, heads: readonly string[], config: Reco
   return labels && typeof labels === 'object' ? Object.keys(labels).length : 0;
 }
 
-const isUnder = (key: string, prefixes: readonly string[]) => prefixes.some((p) => key === p || key.startsWith(`${p}.`));
-
 /**
  * Loads pretrained weights into a registry model: keys remapped by its cfg's layout, the head
  * sized from the checkpoint or replaced for `numClasses`, the first conv adapted to the model's
@@ -100,8 +98,8 @@ export async function loadPretrained<M extends Module>(model: Model<M>, source: 
     if (target !== model.numClasses) model.resetClassifier(target);
     if (target !== fromCheckpoint) {
       headReplaced = true;
-      for (const key of [...sd.keys()]) if (isUnder(key, heads)) sd.delete(key);
-      for (const [key, t] of model.stateDict()) if (isUnder(key, heads)) sd.set(key, clone(t));
+      for (const key of [...sd.keys()]) if (isKeyUnder(key, heads)) sd.delete(key);
+      for (const [key, t] of model.stateDict()) if (isKeyUnder(key, heads)) sd.set(key, clone(t));
     }
   } else if (options.numClasses !== undefined) {
     throw new ArgumentError(`loadPretrained: ${model.modelName} has no classifier head to size for ${options.numClasses} classes`);

@@ -26,13 +26,12 @@ import { createMixup } from '../data/mixup.ts';
 import { evalTransform, normalize, toTensor } from '../data/transforms.ts';
 import { ImageFolder, SHAPES_DEFAULT_SIDE, cifar10, cifar100, shapes, type OnError, type Dataset, type Sample } from '../data/datasets/index.ts';
 import { buildModel, imagePreprocess, resolveModel, type ImagePreprocessCfg, type Model } from '../models/index.ts';
-import { readSafetensors } from '../io/safetensors.ts';
 import { createModel, loadPretrained } from './pretrained.ts';
 import { createOptimizer, type OptimizerName } from '../train/optim/create.ts';
 import type { Optimizer } from '../train/optim/optimizer.ts';
 import { paramGroupsWeightDecay } from '../train/optim/param-groups.ts';
 import { createScheduler, type SchedulerName } from '../train/scheduler.ts';
-import { listCheckpoints, loadModelWeights } from '../train/checkpoint.ts';
+import { listCheckpoints } from '../train/checkpoint.ts';
 import { evaluate, type EvalResult } from '../train/evaluate.ts';
 import { Trainer, type FitResult, type TeacherOptions } from '../train/trainer.ts';
 import { ModelEma } from '../train/ema.ts';
@@ -170,6 +169,17 @@ function modelImageCfg(name: string): ImagePreprocessCfg {
   return image;
 }
 
+/**
+ * The model's input for a data spec: [3, H, W] from --img-size, else the data's own image size,
+ * else the model's; and the build options for the data's classes at that size.
+ */
+function modelInput(o: { model: string; imgSize?: number }, data: DataSpec): { image: ImagePreprocessCfg; inputSize: [number, number, number]; buildOptions: { numClasses: number; imgSize?: number } } {
+  const image = modelImageCfg(o.model);
+  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : image.inputSize[1]);
+  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : image.inputSize[2])];
+  return { image, inputSize, buildOptions: { numClasses: data.classes.length, ...(side !== image.inputSize[1] ? { imgSize: side } : {}) } };
+}
+
 /** Options of runTraining (the CLI's flags). */
 export interface TrainTaskOptions {
   model: string;
@@ -283,10 +293,7 @@ export async function runTraining(o: TrainTaskOptions): Promise<FitResult> {
 /** The model to train: built for the data's classes and input side, pretrained weights loaded, the backbone frozen for a linear probe. */
 async function trainModel(o: TrainTaskOptions, data: DataSpec, log: (line: string) => void): Promise<{ model: Model; inputSize: [number, number, number]; twinOptions: { numClasses: number; imgSize?: number } }> {
   const numClasses = data.classes.length;
-  const image = modelImageCfg(o.model);
-  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : image.inputSize[1]);
-  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : image.inputSize[2])];
-  const twinOptions = { numClasses, ...(side !== image.inputSize[1] ? { imgSize: side } : {}) };
+  const { inputSize, buildOptions: twinOptions } = modelInput(o, data);
   const model = buildModel(o.model, { ...twinOptions, dropPathRate: o.dropPath ?? 0 });
   if (o.pretrained) {
     const { headReplaced: replaced } = await loadPretrained(model, o.pretrained, { numClasses });
@@ -305,7 +312,8 @@ async function trainModel(o: TrainTaskOptions, data: DataSpec, log: (line: strin
 /** The train and eval loaders (with workers, each thread loads its split's pipeline from this module by name). */
 function trainLoaders(o: TrainTaskOptions, data: DataSpec, trainSet: Dataset, inputSize: [number, number, number], batchSize: number): { trainLoader: DataLoader; evalLoader: DataLoader | null; batchesPerEpoch: number } {
   const numClasses = data.classes.length;
-  const { mean, std } = modelImageCfg(o.model);
+  const image = modelImageCfg(o.model);
+  const { mean, std } = image;
   const dropLast = trainSet.length >= batchSize * 2;
   const workers = o.workers ?? 0;
   const mixing = (o.mixup ?? 0) > 0 || (o.cutmix ?? 0) > 0;
@@ -314,7 +322,7 @@ function trainLoaders(o: TrainTaskOptions, data: DataSpec, trainSet: Dataset, in
     export: 'createTrainPipeline',
     options: { data: o.data, onCorrupt: o.onCorrupt, split, model: o.model, inputSize, mean: [...mean], std: [...std], ...(split === 'train' && trainSet instanceof Subset ? { indices: [...trainSet.indices] } : {}) } satisfies TrainPipelineOptions,
   });
-  const transforms = dataTransforms(data, inputSize, mean, std, modelImageCfg(o.model));
+  const transforms = dataTransforms(data, inputSize, mean, std, image);
   const trainLoader = new DataLoader(workers > 0 ? spec('train') : trainSet, {
     batchSize,
     shuffle: true,
@@ -375,13 +383,10 @@ export async function runEvaluation(o: EvalTaskOptions): Promise<EvalResult & { 
   const data = openData(o.data, o.onCorrupt);
   const dataset = data.val ?? data.train;
   const numClasses = data.classes.length;
-  const image = modelImageCfg(o.model);
-  const side = o.imgSize ?? (data.imageSize ? data.imageSize[0] : image.inputSize[1]);
-  const inputSize: [number, number, number] = [3, side, o.imgSize ?? (data.imageSize ? data.imageSize[1] : image.inputSize[2])];
-  const model = buildModel(o.model, { numClasses, ...(side !== image.inputSize[1] ? { imgSize: side } : {}) });
+  const { image, inputSize, buildOptions } = modelInput(o, data);
+  const model = buildModel(o.model, buildOptions);
   const { file, checkpointClasses } = await loadPretrained(model, o.weights);
   if (checkpointClasses !== numClasses) throw new ArgumentError(`eval: ${file} has a ${checkpointClasses}-class head, but ${o.data} has ${numClasses} classes`);
-  loadModelWeights(model, readSafetensors(file).tensors, file);
   const loader = new DataLoader(dataset, { batchSize: o.batchSize ?? 64, transform: dataTransforms(data, inputSize, image.mean, image.std, image).eval });
   return { ...(await evaluate(model, loader, numClasses)), classes: data.classes };
 }

@@ -1,5 +1,5 @@
 /** Tensor creation: constants, ranges, data from arrays, random tensors. */
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
+import { ArgumentError, DTypeError, formatShape, ShapeError } from '../errors.ts';
 import { DTYPE_SIZE, isFloating, type DType } from './dtype.ts';
 import { native } from './native.ts';
 import { defaultGenerator, type Generator } from './random.ts';
@@ -129,7 +129,7 @@ const TYPED_DTYPE: [new (...args: never[]) => TypedArray, DType][] = [
 /** Creates a tensor from an existing typed array (copied) with a shape. */
 export function fromTypedArray(data: TypedArray, shape: readonly number[], options?: CreateOptions): Tensor {
   const n = shape.reduce((p, q) => p * q, 1);
-  if (data.length !== n) throw new ShapeError(`fromTypedArray: ${data.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
+  if (data.length !== n) throw new ShapeError(`fromTypedArray: ${data.length} values do not fill shape ${formatShape(shape)} (${n} elements)`);
   let srcDtype: DType | undefined = TYPED_DTYPE.find(([ctor]) => data instanceof ctor)?.[1];
   if (data instanceof Uint16Array) srcDtype = 'bfloat16';
   if (!srcDtype) throw new DTypeError('fromTypedArray: unsupported array type');
@@ -158,11 +158,11 @@ export function tensor(data: NestedArray | TypedArray, options?: CreateOptions):
   const flat: number[] = [];
   const walk = (v: NestedArray, dim: number) => {
     if (dim === shape.length) {
-      if (Array.isArray(v)) throw new ShapeError(`tensor: nested arrays are ragged (expected shape [${shape.join(', ')}])`);
+      if (Array.isArray(v)) throw new ShapeError(`tensor: nested arrays are ragged (expected shape ${formatShape(shape)})`);
       flat.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[dim]) throw new ShapeError(`tensor: nested arrays are ragged at depth ${dim} (expected shape [${shape.join(', ')}])`);
+    if (!Array.isArray(v) || v.length !== shape[dim]) throw new ShapeError(`tensor: nested arrays are ragged at depth ${dim} (expected shape ${formatShape(shape)})`);
     for (const e of v) walk(e, dim + 1);
   };
   walk(data, 0);

@@ -89,7 +89,7 @@ export class Tensor implements NativeTensor {
   /** A new contiguous tensor; its memory starts zeroed. */
   static empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new ArgumentError(`empty: shape [${shape.join(', ')}] has an invalid size ${d}`);
+      if (!Number.isInteger(d) || d < 0) throw new ArgumentError(`empty: shape ${formatShape(shape)} has an invalid size ${d}`);
     }
     const storage = new Storage(numelOf(shape) * DTYPE_SIZE[dtype]);
     return new Tensor(storage, [...shape], contiguousStrides(shape), 0, dtype);

@@ -21,7 +21,6 @@ import { Tensor } from '../tensor/tensor.ts';
 /** How a per-sample loss is reduced: averaged, summed or returned as is. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
-
 function checkReduction(op: string, r: string): Reduction {
   if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
   return r;

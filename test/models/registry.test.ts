@@ -113,3 +113,13 @@ test('createModel loads a checkpoint strictly, sizes the head from it, and names
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('registerModels refuses a duplicate name, an entry without pretrained configs, and a key layout the entry cannot remap', () => {
+  const resnet = T.getModelEntry('resnet18');
+  const entry = (changes: Partial<T.ModelEntry>): T.ModelEntry => ({ ...resnet, name: 'resnet18_copy', ...changes });
+  assert.throws(() => T.registerModels([resnet]), (e: unknown) => e instanceof T.TsvisionError && /registered twice/.test((e as Error).message));
+  assert.throws(() => T.registerModels([entry({ pretrained: {} })]), (e: unknown) => e instanceof T.TsvisionError && /no pretrained config/.test((e as Error).message));
+  const cfg = { ...resnet.pretrained.tv_in1k, keyLayout: 'torchvision' };
+  assert.throws(() => T.registerModels([entry({ pretrained: { tv: cfg } })]), (e: unknown) => e instanceof T.TsvisionError && /names key layout 'torchvision', but the entry has none/.test((e as Error).message));
+  assert.deepEqual(T.listModels('resnet18_copy'), []);
+});

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { isCommitHash } from './names.ts';
 
 /** The cache folder name of a model repo: `models--{org}--{name}`. */
-export function repoFolderName(repoId: string): string {
+function repoFolderName(repoId: string): string {
   return `models--${repoId.split('/').join('--')}`;
 }
 

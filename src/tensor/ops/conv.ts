@@ -65,7 +65,6 @@ export interface ConvEpilogue {
 // What the kernels take: per-dim stride, left/right padding and dilation (torch's, 1 = none).
 type Geometry = NativeConvGeometry;
 
-
 // Checks ranks and dtypes; returns x with a batch dim (torch accepts unbatched input too).
 function checkOperands(op: string, nd: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined): { xb: Tensor; unbatched: boolean } {
   x.assertAlive(op);

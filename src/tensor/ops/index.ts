@@ -11,7 +11,6 @@ import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
 import { broadcastShapes, expand, fillInto, normalizeDim, pad, reshape, select, shapeEquals } from './shape.ts';
 
-
 function checkIndexDType(op: string, index: Tensor): void {
   if (index.dtype !== 'int32' && index.dtype !== 'int64') {
     throw new DTypeError(`${op}: index has dtype ${index.dtype}, expected int32 or int64`);

@@ -10,7 +10,6 @@ import { packedWeightsOf } from './packed.ts';
 import { sum } from './reduce.ts';
 import { broadcastShapes, contiguous, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
 
-
 // oneDNN reads any strides, but its fast paths need one of the two matrix dims to be
 // unit-stride and no broadcast (zero-stride) dims of size > 1.
 function kernelReady(t: Tensor): Tensor {

@@ -14,7 +14,6 @@ import { contiguousStrides, numelOf, Storage, Tensor } from '../tensor.ts';
 import { add, cast, mul } from './elementwise.ts';
 import { contiguous, copyInto, reshape } from './shape.ts';
 
-
 function checkFloat(op: string, what: string, t: Tensor): void {
   t.assertAlive(op);
   if (!isFloating(t.dtype)) throw new DTypeError(`${op}: ${what} has dtype ${t.dtype}, expected float32 or bfloat16`);

@@ -47,7 +47,6 @@ interface PoolGeometry {
   outSize: number[];
 }
 
-
 // Checks x and returns it with a batch dim (torch accepts unbatched input too).
 function checkInput(op: string, nd: number, x: Tensor): { xb: Tensor; unbatched: boolean } {
   x.assertAlive(op);

@@ -13,7 +13,6 @@ import { Tensor } from '../tensor.ts';
 import { cast } from './elementwise.ts';
 import { clone, contiguous, normalizeDim } from './shape.ts';
 
-
 /** Interpolation modes. */
 export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear';
 

@@ -10,7 +10,6 @@ import { ge, where, cast } from './elementwise.ts';
 import { indexSelect } from './index.ts';
 import { arange, scalarTensor, tensor } from '../creation.ts';
 
-
 /** Resolves a possibly negative dim against a rank, or throws IndexError naming the op. */
 export function normalizeDim(op: string, dim: number, ndim: number): number {
   const n = Math.max(ndim, 1);

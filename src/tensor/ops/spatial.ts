@@ -14,7 +14,6 @@ import { permute } from './shape.ts';
 /** A size per spatial dim, or one size for all. */
 export type SpatialArg = number | readonly number[];
 
-
 /** Expands a SpatialArg to `nd` integers >= `min`, or throws ArgumentError naming op and option. */
 export function spatialList(op: string, name: string, arg: SpatialArg, nd: number, min: number): number[] {
   const list = typeof arg === 'number' || arg.length === 1 ? new Array<number>(nd).fill(typeof arg === 'number' ? arg : arg[0]) : [...arg];

@@ -32,7 +32,7 @@ export class MetricsWriter implements TrainCallback {
 }
 
 /** Writes metrics.jsonl, metrics.csv (EMA columns when any record has them) and curves.png into dir. */
-export async function writeMetrics(dir: string, history: readonly EpochRecord[]): Promise<void> {
+async function writeMetrics(dir: string, history: readonly EpochRecord[]): Promise<void> {
   writeFileSync(join(dir, 'metrics.jsonl'), history.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const columns = history.some((r) => r.emaTop1 !== undefined) ? [...CSV_COLUMNS, ...EMA_CSV_COLUMNS] : CSV_COLUMNS;
   writeFileSync(join(dir, 'metrics.csv'), [columns.join(','), ...history.map((r) => columns.map((k) => r[k] ?? '').join(','))].join('\n') + '\n');

@@ -7,6 +7,7 @@
  */
 import type { Module } from '../../nn/module.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
+import { classifierNames, isKeyUnder, type PretrainedCfg } from '../../models/contract.ts';
 
 /** A model that names parameters which must not be decayed (timm's `no_weight_decay()`). */
 export interface HasNoWeightDecay {
@@ -35,10 +36,9 @@ function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-function classifierNames(model: Module): string[] {
-  const cfg = (model as { pretrainedCfg?: { classifier?: string | string[] } }).pretrainedCfg;
-  const c = cfg?.classifier;
-  return c === undefined ? [] : Array.isArray(c) ? c : [c];
+// The classifier modules of a registry model (its pretrained cfg's); none for a plain module.
+function headsOf(model: Module): readonly string[] {
+  return 'pretrainedCfg' in model ? classifierNames(model.pretrainedCfg as PretrainedCfg) : [];
 }
 
 /** Splits a model's trainable parameters into decay / no-decay (and head) groups. */
@@ -46,8 +46,8 @@ export function paramGroupsWeightDecay(model: Module, weightDecay = 1e-5, option
   const own = typeof (model as Partial<HasNoWeightDecay>).noWeightDecay === 'function' ? (model as unknown as HasNoWeightDecay).noWeightDecay() : [];
   const patterns = [...own, ...(options.noWeightDecayList ?? [])].map(globToRegExp);
   const splitHead = options.headLr !== undefined || options.headWeightDecay !== undefined;
-  const heads = splitHead ? classifierNames(model) : [];
-  const isHead = (name: string) => heads.some((h) => name === h || name.startsWith(`${h}.`));
+  const heads = splitHead ? headsOf(model) : [];
+  const isHead = (name: string) => isKeyUnder(name, heads);
   const headWd = options.headWeightDecay ?? weightDecay;
   const groups = new Map<string, ParamGroupSpec>();
   const add = (key: string, name: string, p: Tensor, wd: number, lr?: number) => {
