@@ -17,14 +17,28 @@ export interface ModelParityCase {
   inputShape: [number, number, number, number];
   /** Too large for CI: extended suite only. */
   full?: boolean;
+  /**
+   * Parameters whose gradient is checked: the fixture then holds, for the scalar loss
+   * sum(logits · cotangent) in eval mode (cotangent seeded with inputSeed + 100), the input's
+   * gradient on its top-left GRAD_CROP × GRAD_CROP corner and each named parameter's flattened
+   * gradient up to GRAD_ELEMENTS values (fixtures stay small).
+   */
+  gradParams?: string[];
 }
+
+/** Side of the input-gradient corner kept in fixtures. */
+export const GRAD_CROP = 32;
+/** Flattened parameter-gradient values kept in fixtures. */
+export const GRAD_ELEMENTS = 2048;
+/** Seed offset of the cotangent from the case's input seed. */
+export const COTANGENT_SEED_OFFSET = 100;
 
 const imagenet = (name: string, size = 224, extra: Partial<ModelParityCase> = {}): ModelParityCase => ({
   id: name, name, numClasses: 1000, seed: 1, inputSeed: 2, inputShape: [2, 3, size, size], ...extra,
 });
 
 export const MODEL_PARITY_CASES: ModelParityCase[] = [
-  imagenet('resnet18'),
+  imagenet('resnet18', 224, { gradParams: ['conv1.weight', 'layer2.0.downsample.1.weight', 'layer4.1.bn2.bias', 'fc.bias'] }),
   imagenet('resnet34'),
   imagenet('resnet50'),
   imagenet('resnet101', 160),

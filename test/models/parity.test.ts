@@ -1,6 +1,7 @@
 /**
  * Model parity with timm/torchvision on seeded weights (fixtures: tools/reference/model-fixtures.ts):
- * f32 logits and pre-logits within 1e-4·max(1, max|ref|),
+ * f32 logits and pre-logits within 1e-4·max(1, max|ref|), gradients (input corner and named
+ * parameters, where the case lists them) within the same rule,
  * an exact parameter count, and a bf16 run within 2e-2 relative with the same top-1.
  */
 import assert from 'node:assert/strict';
@@ -10,13 +11,33 @@ import { test } from 'node:test';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { buildModel } from '../../src/models/index.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
-import { argmax } from '../../src/tensor/ops/reduce.ts';
-import { cast } from '../../src/tensor/ops/elementwise.ts';
+import { argmax, sum } from '../../src/tensor/ops/reduce.ts';
+import { cast, mul } from '../../src/tensor/ops/elementwise.ts';
 import { BF16_TOL, F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
 import { seedStateDict, seededInput } from '../helpers/seeded.ts';
-import { MODEL_PARITY_CASES } from './cases.ts';
+import { flatten, narrow } from '../../src/tensor/ops/shape.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
+import type { Model } from '../../src/models/index.ts';
+import { COTANGENT_SEED_OFFSET, GRAD_CROP, GRAD_ELEMENTS, MODEL_PARITY_CASES, type ModelParityCase } from './cases.ts';
 
 const full = process.env.TSVISION_FULL === '1';
+
+// d/d(input, params) of sum(logits · cotangent) against torch autograd, on the kept slices.
+function checkGradients(c: ModelParityCase, model: Model, x: Tensor, ref: Map<string, Tensor>): void {
+  const input = x.clone().requiresGrad_();
+  const cotangent = seededInput([c.inputShape[0], c.numClasses], c.inputSeed + COTANGENT_SEED_OFFSET);
+  sum(mul(model.forward(input), cotangent)).backward();
+  const corner = narrow(narrow(input.grad!, 2, 0, GRAD_CROP), 3, 0, GRAD_CROP);
+  assertClose(corner, ref.get('grad/input')!, F32_TOL, 'grad input');
+  const params = new Map(model.namedParameters());
+  for (const name of c.gradParams!) {
+    const grad = params.get(name)?.grad;
+    assert.ok(grad, `${name} has a grad`);
+    const flat = flatten(grad);
+    assertClose(narrow(flat, 0, 0, Math.min(GRAD_ELEMENTS, flat.numel)), ref.get(`grad/${name}`)!, F32_TOL, `grad ${name}`);
+  }
+  model.zeroGrad();
+}
 
 for (const c of MODEL_PARITY_CASES) {
   const file = path.join(fixturesDir, 'models', `${c.id}.safetensors`);
@@ -28,6 +49,7 @@ for (const c of MODEL_PARITY_CASES) {
     seedStateDict(model, c.seed);
     model.eval();
     const x = seededInput(c.inputShape, c.inputSeed);
+    if (c.gradParams) checkGradients(c, model, x, tensors);
     noGrad(() => {
       const logits = model.forward(x);
       assertClose(logits, tensors.get('logits')!, F32_TOL, 'logits');

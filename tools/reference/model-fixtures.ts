@@ -13,7 +13,7 @@ import path from 'node:path';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
 import { buildModel } from '../../src/models/index.ts';
 import { seedStateDict, seededInput } from '../../test/helpers/seeded.ts';
-import { MODEL_PARITY_CASES } from '../../test/models/cases.ts';
+import { COTANGENT_SEED_OFFSET, GRAD_CROP, GRAD_ELEMENTS, MODEL_PARITY_CASES } from '../../test/models/cases.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const filters = process.argv.slice(2);
@@ -26,10 +26,12 @@ for (const c of MODEL_PARITY_CASES) {
   const weights = path.join(tmp, `${c.id}.weights.safetensors`);
   const input = path.join(tmp, `${c.id}.input.safetensors`);
   writeSafetensors(weights, model.stateDict());
-  writeSafetensors(input, { pixel_values: seededInput(c.inputShape, c.inputSeed) });
+  const inputs = { pixel_values: seededInput(c.inputShape, c.inputSeed) };
+  const logitsShape = [c.inputShape[0], c.numClasses];
+  writeSafetensors(input, c.gradParams ? { ...inputs, cotangent: seededInput(logitsShape, c.inputSeed + COTANGENT_SEED_OFFSET) } : inputs);
   jobs.push({
     name: c.id, reference: c.reference ?? c.name, source: c.source ?? 'timm', numClasses: c.numClasses,
-    seed: c.seed, inputSeed: c.inputSeed, weights, input,
+    seed: c.seed, inputSeed: c.inputSeed, weights, input, gradParams: c.gradParams ?? [], gradCrop: GRAD_CROP, gradElements: GRAD_ELEMENTS,
     output: path.join(root, 'test', 'fixtures', 'models', `${c.id}.safetensors`),
   });
 }
