@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 /** What a model is for (the Hugging Face pipeline names where one exists). */
 export type ModelTask =
   | 'image-classification'
+  | 'image-features'
   | 'image-text-embedding'
   | 'vision-language'
   | 'semantic-segmentation'

@@ -6,8 +6,9 @@
 import { TsvisionError } from '../errors.ts';
 import { ConvNd } from '../nn/layers/conv.ts';
 import type { Module } from '../nn/module.ts';
-import type { CreateModelOptions, ModelEntry, ModelSpec, PretrainedCfg } from './contract.ts';
+import type { CreateModelOptions, ModelContract, ModelEntry, ModelSpec, PretrainedCfg } from './contract.ts';
 import type { ImageClassifier } from './image-classifier.ts';
+import { FEATURE_EXTRACTION, FeatureExtractor, type FeatureExtractorOptions } from './features.ts';
 import { registerModels, resolveModel } from './registry.ts';
 import { RESNET_MODELS } from './resnet.ts';
 import { VIT_MODELS } from './vit.ts';
@@ -21,6 +22,7 @@ registerModels(VIT_HYBRID_MODELS);
 
 export * from './contract.ts';
 export * from './image-classifier.ts';
+export * from './features.ts';
 export * from './registry.ts';
 export * from './constants.ts';
 export { adaptInputConv } from './adapt-input-conv.ts';
@@ -49,16 +51,36 @@ export interface BuiltModel {
  */
 export type Model<M extends Module = ImageClassifier> = M & BuiltModel;
 
+/** Options of buildModel: the registry's, and timm's features_only with its out_indices. */
+export interface BuildModelOptions extends CreateModelOptions, FeatureExtractorOptions {
+  /** Build the backbone as a feature extractor (its head removed) returning the outIndices levels as NCHW maps. */
+  featuresOnly?: boolean;
+}
+
 /** Builds a randomly initialised model from 'arch' or 'arch.tag' (the tag picks the pretrained config). */
-export function buildModel<M extends Module = ImageClassifier>(name: string, options: CreateModelOptions = {}): Model<M> {
+export function buildModel<M extends Module = ImageClassifier>(name: string, options: BuildModelOptions = {}): Model<M> {
+  const { featuresOnly, outIndices, ...createOptions } = options;
   const { entry, tag, cfg } = resolveModel(name);
-  const numClasses = options.numClasses ?? cfg.numClasses;
-  const module = entry.create({ ...options, numClasses }) as M;
-  if (options.convWinograd !== undefined) for (const m of module.modules()) if (m instanceof ConvNd) m.winograd = options.convWinograd;
-  const pretrainedCfg = { ...cfg, numClasses };
-  const model = Object.assign(module, { modelName: `${entry.name}.${tag}`, pretrainedCfg, entry });
-  Object.defineProperty(model, 'spec', { get: () => entry.contract.spec(module, pretrainedCfg), enumerable: true });
+  const numClasses = createOptions.numClasses ?? cfg.numClasses;
+  const module = entry.create({ ...createOptions, numClasses }) as M;
+  if (createOptions.convWinograd !== undefined) for (const m of module.modules()) if (m instanceof ConvNd) m.winograd = createOptions.convWinograd;
+  const model = withRegistryInfo(module, entry, `${entry.name}.${tag}`, { ...cfg, numClasses }, entry.contract);
+  return (featuresOnly ? asFeatureExtractor(model as unknown as Model, { outIndices }) : model) as Model<M>;
+}
+
+function withRegistryInfo<M extends Module>(module: M, entry: ModelEntry, modelName: string, pretrainedCfg: PretrainedCfg, contract: ModelContract): Model<M> {
+  const model = Object.assign(module, { modelName, pretrainedCfg, entry });
+  Object.defineProperty(model, 'spec', { get: () => contract.spec(module, pretrainedCfg), enumerable: true, configurable: true });
   return model as Model<M>;
+}
+
+/**
+ * A built image classifier (weights loaded or not) as a feature extractor: its head removed, its
+ * forward returning the chosen levels. Its spec is the image-features one.
+ */
+export function asFeatureExtractor(model: Model, options: FeatureExtractorOptions = {}): Model<FeatureExtractor> {
+  const extractor = new FeatureExtractor(model, options);
+  return withRegistryInfo(extractor, model.entry, model.modelName, { ...model.pretrainedCfg, numClasses: 0 }, FEATURE_EXTRACTION as ModelContract);
 }
 
 /** The model as an image classifier, or a typed error naming its task when it is not one. */

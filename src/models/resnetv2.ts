@@ -25,7 +25,7 @@ import { add } from '../tensor/ops/elementwise.ts';
 import { relu } from '../tensor/ops/activation.ts';
 import { maxPool2d } from '../tensor/ops/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { FeatureInfo } from './image-classifier.ts';
+import { featureTakeIndices, type FeatureInfo, type Intermediates, type IntermediatesOptions } from './image-classifier.ts';
 
 /** A ResNetV2 backbone: stage depths and widths, padding style, weight-standardization eps. */
 export interface ResNetV2Config {
@@ -127,6 +127,8 @@ export class ResNetV2 extends Module {
   readonly featureInfo: FeatureInfo[];
   // Stride-2 steps from pixels to the output: stem conv, stem pool, then every stage but the first.
   readonly #halvings: number;
+  readonly #stemNorm: (x: Tensor) => Tensor;
+  readonly #stemPool: (x: Tensor) => Tensor;
 
   constructor(config: ResNetV2Config) {
     super();
@@ -140,11 +142,10 @@ export class ResNetV2 extends Module {
     const conv: ConvFactory = (inCh, outCh, kernel, stride = 1) =>
       same ? new StdConv2dSame(inCh, outCh, kernel, { stride, eps }) : new StdConv2d(inCh, outCh, kernel, { stride, eps });
     // Stem: 7×7/2 conv, GroupNorm + ReLU, 3×3/2 max pool → stride 4.
-    this.stem = this.module('stem', Sequential.named({
-      conv: conv(config.inChans ?? 3, stemChannels, 7, 2),
-      norm: new GroupNormAct(stemChannels),
-      pool: same ? new MaxPool2dSame(3, 2) : new MaxPool2dPadded(),
-    }));
+    const stem = { conv: conv(config.inChans ?? 3, stemChannels, 7, 2), norm: new GroupNormAct(stemChannels), pool: same ? new MaxPool2dSame(3, 2) : new MaxPool2dPadded() };
+    this.stem = this.module('stem', Sequential.named(stem));
+    this.#stemNorm = (x) => stem.norm.forward(stem.conv.forward(x));
+    this.#stemPool = (x) => stem.pool.forward(x);
     this.featureInfo = [{ module: 'stem.norm', numChannels: stemChannels, reduction: 2 }];
     let inCh = stemChannels;
     let reduction = 4;
@@ -187,5 +188,20 @@ export class ResNetV2 extends Module {
   /** pixels [N, C, H, W] → features [N, numFeatures, H/r, W/r] (r = 16 for three stages; TF 'SAME' rounds up). */
   forward(x: Tensor): Tensor {
     return this.stages.forward(this.stem.forward(x));
+  }
+
+  /** The stem norm's output (before its pool) and each stage's output, as timm's ResNetV2.forward_intermediates. */
+  forwardIntermediates(x: Tensor, options: IntermediatesOptions = {}): Intermediates {
+    const { take, maxIndex } = featureTakeIndices(this.featureInfo.length, options.indices);
+    const intermediates: Tensor[] = [];
+    x = this.#stemNorm(x);
+    if (take.includes(0)) intermediates.push(x);
+    x = this.#stemPool(x);
+    const stages = this.stages.children() as ResNetStage[];
+    (options.stopEarly ? stages.slice(0, maxIndex) : stages).forEach((stage, s) => {
+      x = stage.forward(x);
+      if (take.includes(s + 1)) intermediates.push(x);
+    });
+    return { features: options.intermediatesOnly ? null : x, intermediates };
   }
 }

@@ -11,7 +11,7 @@ import { ArgumentError, StateDictError, TsvisionError } from '../errors.ts';
 import { resolveWeights, type ResolveOptions } from '../io/hub.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { adaptInputConv } from '../models/adapt-input-conv.ts';
-import { buildModel, classifierNames, isKeyUnder, type CreateModelOptions, type ImageClassifier, type Model } from '../models/index.ts';
+import { asFeatureExtractor, asImageClassifier, buildModel, classifierNames, isKeyUnder, type BuildModelOptions, type ImageClassifier, type Model } from '../models/index.ts';
 import type { Module, StateDict } from '../nn/module.ts';
 import { clone } from '../tensor/ops/shape.ts';
 import { latestCheckpoint } from '../train/checkpoint.ts';
@@ -131,7 +131,7 @@ function adaptFirstConv(sd: StateDict, own: StateDict, firstConv: string | undef
 }
 
 /** Options of createModel. */
-export interface CreateModelWithWeightsOptions extends CreateModelOptions {
+export interface CreateModelWithWeightsOptions extends BuildModelOptions {
   /** A .safetensors file, a hub-layout folder, a hub repo id ('timm/resnet50.a1_in1k', '@rev' optional) or a train --output directory. */
   weights?: string;
   /** Download and cache options for hub ids. */
@@ -144,8 +144,9 @@ export interface CreateModelWithWeightsOptions extends CreateModelOptions {
  * input channels gets an adapted first conv.
  */
 export async function createModel<M extends Module = ImageClassifier>(name: string, options: CreateModelWithWeightsOptions = {}): Promise<Model<M>> {
-  const { weights, hub, ...buildOptions } = options;
-  const model = buildModel<M>(name, buildOptions);
+  const { weights, hub, featuresOnly, outIndices, ...buildOptions } = options;
+  const model = buildModel<Module>(name, buildOptions);
   if (weights) await loadPretrained(model, weights, { numClasses: buildOptions.numClasses, inChans: buildOptions.inChans, hub });
-  return model;
+  // The checkpoint goes into the whole classifier first (head sizing, key layouts), as timm loads before wrapping.
+  return (featuresOnly ? asFeatureExtractor(asImageClassifier(model, 'createModel featuresOnly'), { outIndices }) : model) as unknown as Model<M>;
 }
