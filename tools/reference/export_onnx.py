@@ -19,6 +19,17 @@ import torch
 sys.path.insert(0, os.environ.get("TIMM_PATH", ""))
 
 
+def explicit_same_padding(model):
+    """torch 1.13 cannot export Conv2d(padding='same') (aten::_convolution_mode): give the stride-1,
+    odd-kernel convs that use it (ConvMixer's) the equal symmetric padding; the math is unchanged."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d) and m.padding == "same":
+            if any(s != 1 for s in m.stride) or any(k % 2 == 0 for k in m.kernel_size):
+                raise SystemExit(f"export_onnx: cannot make padding='same' explicit for {m}")
+            m.padding = tuple(d * (k - 1) // 2 for d, k in zip(m.dilation, m.kernel_size))
+            m._reversed_padding_repeated_twice = [p for p in reversed(m.padding) for _ in range(2)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("model")
@@ -32,6 +43,7 @@ def main():
 
     torch.manual_seed(0)
     model = timm.create_model(args.model, pretrained=False, num_classes=args.num_classes).eval()
+    explicit_same_padding(model)
     example = torch.randn(1, 3, args.img_size, args.img_size)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp = args.out + ".tmp"
