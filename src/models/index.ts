@@ -14,11 +14,15 @@ import { RESNET_MODELS } from './resnet.ts';
 import { VIT_MODELS } from './vit.ts';
 import { DEIT_MODELS } from './deit.ts';
 import { VIT_HYBRID_MODELS } from './vit-hybrid.ts';
+import { MVITV2_MODELS } from './mvitv2.ts';
+import { SWIN_MODELS } from './swin.ts';
 
 registerModels(RESNET_MODELS);
 registerModels(VIT_MODELS);
 registerModels(DEIT_MODELS);
 registerModels(VIT_HYBRID_MODELS);
+registerModels(MVITV2_MODELS);
+registerModels(SWIN_MODELS);
 
 export * from './contract.ts';
 export * from './image-classifier.ts';
@@ -34,6 +38,12 @@ export {
 export { VisionTransformerDistilled, DEIT_VARIANTS, type DeitConfig } from './deit.ts';
 export { HybridEmbed, createVitHybrid, VIT_HYBRID_VARIANTS, type VitHybridConfig } from './vit-hybrid.ts';
 export { ResNetV2, type ResNetV2Config } from './resnetv2.ts';
+export { MultiScaleVit, MVITV2_VARIANTS, filterMvitCheckpoint, mvitCfg, type MvitConfig } from './mvitv2.ts';
+export {
+  SwinTransformer, SwinTransformerBlock, SwinTransformerStage, SWIN_VARIANTS, TORCHVISION_SWIN_VARIANTS, filterSwinCheckpoint, swinCfg,
+  type SwinConfig, type SwinOptions, type SwinWindowing, type SwinGlobalPool,
+} from './swin.ts';
+export { torchvisionSwinToTimm } from './swin-torchvision.ts';
 
 /** What a built model carries besides its weights: its registry name, pretrained config, spec and entry. */
 export interface BuiltModel {

@@ -31,7 +31,7 @@ for (const c of MODEL_PARITY_CASES) {
   writeSafetensors(input, c.gradParams ? { ...inputs, cotangent: seededInput(logitsShape, c.inputSeed + COTANGENT_SEED_OFFSET) } : inputs);
   jobs.push({
     name: c.id, reference: c.reference ?? c.name, source: c.source ?? 'timm', numClasses: c.numClasses,
-    seed: c.seed, inputSeed: c.inputSeed, weights, input, gradParams: c.gradParams ?? [], gradCrop: GRAD_CROP, gradElements: GRAD_ELEMENTS,
+    seed: c.seed, inputSeed: c.inputSeed, weights, input, gradParams: c.gradParams ?? [], gradCrop: GRAD_CROP, gradElements: GRAD_ELEMENTS, float64: c.referenceFloat64 ?? false,
     output: path.join(root, 'test', 'fixtures', 'models', `${c.id}.safetensors`),
   });
 }

@@ -7,7 +7,7 @@ builds the reference model, loads the weights strictly, and writes logits, pre-l
 the reference parameter count to test/fixtures/models/<name>.safetensors. A job with gradParams
 also gets, for the loss sum(logits * cotangent) in eval mode, the input's gradient on its
 top-left gradCrop x gradCrop corner (grad/input) and each named parameter's flattened gradient,
-first gradElements values (grad/<name>).
+first gradElements values (grad/<name>). A job with float64 runs the reference in float64.
 
 Needs Debian's python3-torch/python3-torchvision and a timm checkout on TIMM_PATH.
 Usage: TIMM_PATH=/path/to/timm /usr/bin/python3 tools/reference/models.py JOBS.json
@@ -48,6 +48,9 @@ def run(job):
     model = build(job["reference"], job.get("source", "timm"), job["numClasses"])
     model.load_state_dict(weights, strict=True)
     model.eval()
+    if job.get("float64"):
+        model = model.double()
+        inputs = {k: v.double() for k, v in inputs.items()}
     x = inputs["pixel_values"]
     out = {}
     with torch.no_grad():
@@ -59,7 +62,8 @@ def run(job):
     params = sum(p.numel() for p in model.parameters())
     meta = {"script": "tools/reference/models.py", "torch": torch.__version__, "reference": job["reference"],
             "source": job.get("source", "timm"), "param_count": str(params), "seed": str(job["seed"]),
-            "input_seed": str(job["inputSeed"]), "input_shape": json.dumps(list(x.shape))}
+            "input_seed": str(job["inputSeed"]), "input_shape": json.dumps(list(x.shape)),
+            "reference_dtype": str(x.dtype).replace("torch.", "")}
     save_safetensors(job["output"], {k: v.float() for k, v in out.items()}, meta)
     print(f"{job['name']}: {params} params, logits {tuple(out['logits'].shape)}", file=sys.stderr)
 

@@ -9,3 +9,9 @@ export { PatchEmbed, type PatchEmbedOptions, type PatchEmbedFormat, type TokenEm
 export { resampleAbsPosEmbed, type ResamplePosEmbedOptions } from './pos-embed.ts';
 export { Block, type BlockOptions } from './transformer.ts';
 export { residualSkip, type Skip } from './residual.ts';
+export { windowPartition, windowReverse, windowLayout, partitionWindows, reverseWindows, shiftedWindowMask, type WindowLayout, type ShiftOrder } from './window.ts';
+export { relativePositionIndex, relativePositionBias, relativePositionTableSize, resizeRelativePositionTable, type ResizeRelativePositionOptions } from './relative-position.ts';
+export { WindowAttention, type WindowAttentionOptions } from './window-attention.ts';
+export { PatchMerging, type PatchMergingOptions } from './patch-merging.ts';
+export { relPosMaxIndex, relPosTableLength, relPosDistances, relPosRows, addDecomposedRelPos, decomposedRelPosScores, resizeRelPosTable, type Grid } from './decomposed-rel-pos.ts';
+export { MultiScaleAttention, type MultiScaleAttentionOptions } from './pooling-attention.ts';
