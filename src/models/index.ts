@@ -14,6 +14,8 @@ import { RESNET_MODELS } from './resnet.ts';
 import { VIT_MODELS } from './vit.ts';
 import { DEIT_MODELS } from './deit.ts';
 import { VIT_HYBRID_MODELS } from './vit-hybrid.ts';
+import { MIXER_MODELS } from './mlp-mixer.ts';
+import { CONVMIXER_MODELS } from './convmixer.ts';
 import { MVITV2_MODELS } from './mvitv2.ts';
 import { SWIN_MODELS } from './swin.ts';
 
@@ -21,6 +23,8 @@ registerModels(RESNET_MODELS);
 registerModels(VIT_MODELS);
 registerModels(DEIT_MODELS);
 registerModels(VIT_HYBRID_MODELS);
+registerModels(MIXER_MODELS);
+registerModels(CONVMIXER_MODELS);
 registerModels(MVITV2_MODELS);
 registerModels(SWIN_MODELS);
 
@@ -38,6 +42,8 @@ export {
 export { VisionTransformerDistilled, DEIT_VARIANTS, type DeitConfig } from './deit.ts';
 export { HybridEmbed, createVitHybrid, VIT_HYBRID_VARIANTS, type VitHybridConfig } from './vit-hybrid.ts';
 export { ResNetV2, type ResNetV2Config } from './resnetv2.ts';
+export { MlpMixer, MixerBlock, MIXER_VARIANTS, lecunNormal_, type MixerConfig, type MixerOptions, type MixerGlobalPool } from './mlp-mixer.ts';
+export { ConvMixer, ConvMixerBlock, CONVMIXER_VARIANTS, type ConvMixerConfig } from './convmixer.ts';
 export { MultiScaleVit, MVITV2_VARIANTS, filterMvitCheckpoint, mvitCfg, type MvitConfig } from './mvitv2.ts';
 export {
   SwinTransformer, SwinTransformerBlock, SwinTransformerStage, SWIN_VARIANTS, TORCHVISION_SWIN_VARIANTS, filterSwinCheckpoint, swinCfg,

@@ -79,6 +79,23 @@ export const MODEL_PARITY_CASES: ModelParityCase[] = [
   // R50+ViT-B/16 hybrid (timm), with a 1k head (timm's 224 weights have none; its default build is headless).
   imagenet('vit_base_r50_s16_224'),
   imagenet('vit_base_r50_s16_384', 384, { full: true, inputShape: [1, 3, 384, 384] }),
+  // MLP-Mixer (timm).
+  imagenet('mixer_s16_224', 224, { gradParams: ['stem.proj.weight', 'blocks.3.mlp_tokens.fc1.weight', 'blocks.5.norm2.bias', 'head.bias'] }),
+  imagenet('mixer_s32_224', 224, { gradParams: ['stem.proj.bias', 'blocks.2.mlp_tokens.fc2.bias', 'blocks.6.mlp_channels.fc1.weight', 'norm.weight'] }),
+  imagenet('mixer_b16_224', 224, { full: true, inputShape: [1, 3, 224, 224], gradParams: ['stem.proj.weight', 'blocks.6.mlp_tokens.fc1.bias', 'blocks.9.norm1.weight', 'head.bias'] }),
+  imagenet('mixer_b32_224', 224, { full: true, inputShape: [1, 3, 224, 224], gradParams: ['stem.proj.weight', 'blocks.4.mlp_tokens.fc2.weight', 'blocks.8.mlp_channels.fc2.bias', 'head.weight'] }),
+  imagenet('mixer_l16_224', 224, { full: true, inputShape: [1, 3, 224, 224], gradParams: ['stem.proj.weight', 'blocks.12.mlp_tokens.fc1.weight', 'blocks.20.norm2.weight', 'head.bias'] }),
+  imagenet('mixer_l32_224', 224, { full: true, inputShape: [1, 3, 224, 224], gradParams: ['stem.proj.bias', 'blocks.11.mlp_tokens.fc2.bias', 'blocks.23.mlp_channels.fc1.weight', 'norm.bias'] }),
+  // ConvMixer (timm).
+  // A 32 px input (a 4×4 grid; 32 is not a multiple of 7, so timm's conv drops the last 4 rows and
+  // columns): at 224 px this 32-block ReLU network's f32 gradients are not reproducible to 1e-4
+  // even by timm against itself in float64 (~4e-7 of its 100M ReLU inputs fall within f32 rounding
+  // of zero and flip their mask; with float64's masks the f32 gradients agree to 1e-6). Input
+  // seed 5: every ReLU input of the float64 reference run lies at least 9e-7 of its layer's std
+  // from zero, 30× the distance of the masks seen to flip. Its 224 px forward: test/models/convmixer.test.ts.
+  imagenet('convmixer_768_32', 224, { inputShape: [1, 3, 32, 32], inputSeed: 5, gradParams: ['stem.0.weight', 'blocks.9.0.fn.0.weight', 'blocks.20.3.bias', 'head.bias'] }),
+  imagenet('convmixer_1024_20_ks9_p14', 224, { inputShape: [1, 3, 224, 224], gradParams: ['stem.2.weight', 'blocks.7.0.fn.2.bias', 'blocks.12.1.weight', 'head.bias'] }),
+  imagenet('convmixer_1536_20', 224, { full: true, inputShape: [1, 3, 224, 224], gradParams: ['stem.0.bias', 'blocks.5.0.fn.0.bias', 'blocks.15.3.weight', 'head.bias'] }),
   // MViTv2 (timm). Gradients reach the patch embedding, a pooling kernel (one per head dim, shared by the heads), a
   // middle block's relative-position table, a widening projection and the head. Small, base and large exceed 30M parameters.
   imagenet('mvitv2_tiny', 224, { gradParams: ['patch_embed.proj.weight', 'stages.1.blocks.0.attn.pool_q.weight', 'stages.2.blocks.2.attn.rel_pos_h', 'head.fc.bias'] }),

@@ -9,6 +9,7 @@ export { PatchEmbed, type PatchEmbedOptions, type PatchEmbedFormat, type TokenEm
 export { resampleAbsPosEmbed, type ResamplePosEmbedOptions } from './pos-embed.ts';
 export { Block, type BlockOptions } from './transformer.ts';
 export { residualSkip, type Skip } from './residual.ts';
+export { ConvActNorm, convActNorm } from './conv-act-norm.ts';
 export { windowPartition, windowReverse, windowLayout, partitionWindows, reverseWindows, shiftedWindowMask, type WindowLayout, type ShiftOrder } from './window.ts';
 export { relativePositionIndex, relativePositionBias, relativePositionTableSize, resizeRelativePositionTable, type ResizeRelativePositionOptions } from './relative-position.ts';
 export { WindowAttention, type WindowAttentionOptions } from './window-attention.ts';

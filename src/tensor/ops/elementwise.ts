@@ -9,6 +9,7 @@ import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
 import { scalarTensor } from '../creation.ts';
 import { broadcastShapes, expand, shapeEquals } from './shape.ts';
+import { emptyActivation, isChannelsLast } from './spatial.ts';
 import { log, neg, where } from './unary.ts';
 
 export * from './unary.ts';
@@ -56,8 +57,17 @@ function operands(name: string, a: Tensor | number, b: Tensor | number, floatOnl
   return [x, y, broadcastShapes(name, x.shape, y.shape)];
 }
 
+// A channels-last activation keeps its layout through a binary op whose other operand is
+// channels-last too or broadcast (a residual add, a per-channel scale), as torch's memory-format
+// propagation does, so the convolutions after it run without reorders; otherwise row-major.
+function channelsLastResult(x: Tensor, y: Tensor, shape: number[]): boolean {
+  const full = (t: Tensor) => shapeEquals(t.shape, shape);
+  if (full(x) && isChannelsLast(x)) return !full(y) || isChannelsLast(y);
+  return !full(x) && full(y) && isChannelsLast(y);
+}
+
 function runBinary(op: BinaryName, x: Tensor, y: Tensor, shape: number[], outDtype: DType): Tensor {
-  const out = Tensor.uninitialized(shape, outDtype);
+  const out = emptyActivation(shape, outDtype, channelsLastResult(x, y, shape));
   const xe = shapeEquals(x.shape, shape) ? x : expand(x.detach(), shape);
   const ye = shapeEquals(y.shape, shape) ? y : expand(y.detach(), shape);
   native.binary(BINARY_OP[op], xe, ye, out);
