@@ -22,7 +22,8 @@ import type { Tensor } from '../../src/tensor/tensor.ts';
 import { AdamW, crossEntropy } from '../../src/train/index.ts';
 import { F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
 import { seedStateDict, seededInput } from '../helpers/seeded.ts';
-import { MIXER_EXTRA, assertTimmCfgs, buildExtraConvMixer, buildExtraFull, type TimmCfg } from './mixer-cases.ts';
+import { MIXER_EXTRA, buildExtraConvMixer, buildExtraFull } from './mixer-cases.ts';
+import { assertTimmCfgs, type TimmCfg } from '../helpers/timm-cfgs.ts';
 
 const file = path.join(fixturesDir, 'models', 'mixer-extra.safetensors');
 const extra = fs.existsSync(file) ? readSafetensors(file) : null;
@@ -41,7 +42,7 @@ function seeded(job: 'convmixer' | 'convmixerTrain'): ConvMixer {
 
 test('pretrained cfgs equal timm\'s: one in1k tag each, hub ids, preprocessing, heads', { skip }, () => {
   const cfgs = JSON.parse(extra!.metadata.timm_cfgs) as Record<string, TimmCfg[]>;
-  assertTimmCfgs('convmixer', Object.fromEntries(Object.entries(cfgs).filter(([name]) => name.startsWith('convmixer_'))));
+  assertTimmCfgs((_, family) => family === 'convmixer', Object.fromEntries(Object.entries(cfgs).filter(([name]) => name.startsWith('convmixer_'))));
 });
 
 test('a size that is not a multiple of the patch: logits and every block\'s output (forwardIntermediates) match timm', { skip }, () => {

@@ -4,9 +4,8 @@
  * convmixer.test.ts regenerate the same weights and inputs). Small configs keep the fixture
  * small and the checks fast; each one is built by timm from the same kwargs.
  */
-import assert from 'node:assert/strict';
 import { ConvMixer, type ConvMixerConfig } from '../../src/models/convmixer.ts';
-import { buildModel, listModels, resolveModel } from '../../src/models/index.ts';
+import { buildModel } from '../../src/models/index.ts';
 import { MlpMixer, type MixerConfig } from '../../src/models/mlp-mixer.ts';
 import type { Module } from '../../src/nn/module.ts';
 
@@ -66,46 +65,4 @@ export function buildExtraConvMixer(job: 'convmixer' | 'convmixerTrain'): ConvMi
 /** The registry model of MIXER_EXTRA.full, unseeded. */
 export function buildExtraFull(): Module {
   return buildModel(MIXER_EXTRA.full.name, { numClasses: MIXER_EXTRA.full.numClasses });
-}
-
-/** One pretrained cfg as tools/reference/mixer_extra.py records timm's. */
-export interface TimmCfg {
-  tag: string;
-  hasWeights: boolean;
-  hubId: string | null;
-  inputSize: number[];
-  cropPct: number;
-  interpolation: string;
-  mean: number[];
-  std: number[];
-  numClasses: number;
-  firstConv: string;
-  classifier: string;
-  license: string;
-}
-
-const close = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
-
-/** Asserts a family's registry entries have timm's tags (in timm's order) and, per tag, its hub id, preprocessing, head and license. */
-export function assertTimmCfgs(family: string, timmCfgs: Record<string, TimmCfg[]>): void {
-  const names = listModels().filter((n) => resolveModel(n).entry.family === family);
-  assert.deepEqual([...names].sort(), Object.keys(timmCfgs).sort(), `${family} variants`);
-  for (const name of names) {
-    const { entry } = resolveModel(name);
-    assert.deepEqual(Object.keys(entry.pretrained), timmCfgs[name].map((c) => c.tag), `${name} tags`);
-    for (const c of timmCfgs[name]) {
-      const ours = entry.pretrained[c.tag];
-      const image = ours.preprocess.image!;
-      const label = `${name}.${c.tag}`;
-      assert.equal(ours.hubId ?? null, c.hasWeights ? c.hubId : null, `${label} hub id`);
-      assert.deepEqual(image.inputSize, c.inputSize, `${label} input size`);
-      assert.equal(image.cropPct, c.cropPct, `${label} crop`);
-      assert.equal(image.interpolation, c.interpolation, `${label} interpolation`);
-      assert.ok(close(image.mean, c.mean) && close(image.std, c.std), `${label} mean/std`);
-      assert.equal(ours.numClasses, c.numClasses, `${label} classes`);
-      assert.equal(ours.firstConv, c.firstConv, `${label} first conv`);
-      assert.equal(ours.classifier, c.classifier, `${label} classifier`);
-      assert.equal(ours.license, c.license, `${label} license`);
-    }
-  }
 }

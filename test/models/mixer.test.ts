@@ -20,7 +20,8 @@ import type { Tensor } from '../../src/tensor/tensor.ts';
 import { AdamW, crossEntropy } from '../../src/train/index.ts';
 import { F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
 import { seedStateDict, seededInput } from '../helpers/seeded.ts';
-import { MIXER_EXTRA, assertTimmCfgs, buildExtraMixer, type TimmCfg } from './mixer-cases.ts';
+import { MIXER_EXTRA, buildExtraMixer } from './mixer-cases.ts';
+import { assertTimmCfgs, type TimmCfg } from '../helpers/timm-cfgs.ts';
 
 const file = path.join(fixturesDir, 'models', 'mixer-extra.safetensors');
 const extra = fs.existsSync(file) ? readSafetensors(file) : null;
@@ -40,7 +41,7 @@ function seededMixer(): MlpMixer {
 
 test('pretrained cfgs equal timm\'s: tags in timm\'s order (untrained ones without a hub id), hub ids, preprocessing, heads', { skip }, () => {
   const cfgs = JSON.parse(extra!.metadata.timm_cfgs) as Record<string, TimmCfg[]>;
-  assertTimmCfgs('mlp-mixer', Object.fromEntries(Object.entries(cfgs).filter(([name]) => name.startsWith('mixer_'))));
+  assertTimmCfgs((_, family) => family === 'mlp-mixer', Object.fromEntries(Object.entries(cfgs).filter(([name]) => name.startsWith('mixer_'))));
 });
 
 test('forwardIntermediates matches timm forward_intermediates: every block as an NCHW map of the token grid, chosen ones normed as NLC tokens', { skip }, () => {

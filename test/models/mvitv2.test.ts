@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ArgumentError, IndexError, ShapeError, StateDictError } from '../../src/errors.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
-import { filterMvitCheckpoint, listModels, MultiScaleVit, MVITV2_VARIANTS, resolveModel } from '../../src/models/index.ts';
+import { filterMvitCheckpoint, MultiScaleVit, MVITV2_VARIANTS } from '../../src/models/index.ts';
 import { addDecomposedRelPos, decomposedRelPosScores, relPosDistances, relPosMaxIndex, relPosRows, resizeRelPosTable } from '../../src/nn/blocks/decomposed-rel-pos.ts';
 import { MultiScaleAttention } from '../../src/nn/blocks/pooling-attention.ts';
 import { Linear } from '../../src/nn/layers/linear.ts';
@@ -22,6 +22,7 @@ import { permute, reshape, transpose } from '../../src/tensor/ops/shape.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
 import { seedStateDict, seededInput } from '../helpers/seeded.ts';
+import { assertTimmCfgs, type TimmCfg } from '../helpers/timm-cfgs.ts';
 import { MVIT_EXTRA } from './mvitv2-cases.ts';
 
 const file = path.join(fixturesDir, 'models', 'mvitv2-extra.safetensors');
@@ -179,24 +180,12 @@ test('forwardIntermediates: the four stage maps, final features and the normed l
   });
 });
 
-interface TimmCfg { tag: string; hubId: string; inputSize: number[]; cropPct: number; interpolation: string; mean: number[]; std: number[]; numClasses: number; firstConv: string; classifier: string; license: string; fixedInputSize: boolean }
+type MvitTimmCfg = TimmCfg & { fixedInputSize: boolean };
 
 test('pretrained cfgs: tags, hub ids and preprocessing equal timm; the input shape is fixed as timm\'s fixed_input_size', { skip }, () => {
-  const timm = meta<Record<string, TimmCfg[]>>('timm_cfgs');
-  assert.deepEqual(listModels().filter((n) => resolveModel(n).entry.family === 'mvitv2').sort(), Object.keys(timm).sort());
-  const close = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
-  for (const [name, cfgs] of Object.entries(timm)) {
-    const { entry } = resolveModel(name);
-    assert.deepEqual(Object.keys(entry.pretrained), cfgs.map((c) => c.tag), `${name} tags`);
-    for (const c of cfgs) {
-      const ours = entry.pretrained[c.tag];
-      const image = ours.preprocess.image!;
-      assert.deepEqual([ours.hubId, image.inputSize, image.cropPct, image.interpolation, ours.numClasses, ours.firstConv, ours.classifier, ours.license],
-        [c.hubId, c.inputSize, c.cropPct, c.interpolation, c.numClasses, c.firstConv, c.classifier, c.license], `${name}.${c.tag}`);
-      assert.ok(close(image.mean, c.mean) && close(image.std, c.std), `${name}.${c.tag} mean/std`);
-      assert.ok(c.fixedInputSize);
-    }
-  }
+  const timm = meta<Record<string, MvitTimmCfg[]>>('timm_cfgs');
+  assertTimmCfgs((_, family) => family === 'mvitv2', timm);
+  assert.ok(Object.values(timm).flat().every((c) => c.fixedInputSize), 'timm\'s cfgs say fixed_input_size');
   assert.deepEqual(narrow().inputShape.fixedSize, [224, 224]);
 });
 

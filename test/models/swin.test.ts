@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { ArgumentError, ShapeError, StateDictError } from '../../src/errors.ts';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import {
-  buildModel, filterSwinCheckpoint, listModels, resolveModel, SwinTransformer, SwinTransformerBlock, SWIN_VARIANTS,
+  buildModel, filterSwinCheckpoint, resolveModel, SwinTransformer, SwinTransformerBlock, SWIN_VARIANTS,
   TORCHVISION_SWIN_VARIANTS, torchvisionSwinToTimm, type SwinOptions,
 } from '../../src/models/index.ts';
 import { relativePositionBias, relativePositionIndex, resizeRelativePositionTable } from '../../src/nn/blocks/relative-position.ts';
@@ -32,6 +32,7 @@ import { onesLike } from '../../src/tensor/creation.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { BF16_TOL, F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
 import { seedStateDict, seededInput } from '../helpers/seeded.ts';
+import { assertTimmCfgs, closeNumbers, type TimmCfg } from '../helpers/timm-cfgs.ts';
 import { SWIN_EXTRA, TORCHVISION_SWIN_CASES, torchvisionSwinCheckpoint } from './swin-cases.ts';
 
 const full = process.env.TSVISION_FULL === '1';
@@ -254,32 +255,11 @@ test('forwardIntermediates: the four stage outputs as NCHW maps equal timm forwa
   assert.throws(() => model.forwardIntermediates(x, { outputFmt: 'NLC' }), (e: unknown) => e instanceof ArgumentError && /NCHW maps only/.test(e.message));
 });
 
-interface TimmCfg { tag: string; hubId: string; inputSize: number[]; cropPct: number; interpolation: string; mean: number[]; std: number[]; numClasses: number; firstConv: string; classifier: string; license: string }
 interface TvCfg { weights: string; minSize: number[]; numParams: number; crop: number; resize: number; interpolation: string; mean: number[]; std: number[] }
 
 test('pretrained cfgs: tags (default first), hub ids, classes and preprocessing equal timm and torchvision', { skip }, () => {
   const timm = JSON.parse(extra!.metadata.timm_cfgs) as Record<string, TimmCfg[]>;
-  const names = listModels().filter((n) => resolveModel(n).entry.family === 'swin' && !(n in TORCHVISION_SWIN_VARIANTS));
-  assert.deepEqual(names.sort(), Object.keys(timm).sort());
-  const close = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
-  for (const [name, cfgs] of Object.entries(timm)) {
-    const { entry } = resolveModel(name);
-    assert.deepEqual(Object.keys(entry.pretrained), cfgs.map((c) => c.tag), `${name} tags`);
-    for (const c of cfgs) {
-      const ours = entry.pretrained[c.tag];
-      const image = ours.preprocess.image!;
-      const label = `${name}.${c.tag}`;
-      assert.equal(ours.hubId, c.hubId, label);
-      assert.deepEqual(image.inputSize, c.inputSize, label);
-      assert.equal(image.cropPct, c.cropPct, label);
-      assert.equal(image.interpolation, c.interpolation, label);
-      assert.ok(close(image.mean, c.mean) && close(image.std, c.std), `${label} mean/std`);
-      assert.equal(ours.numClasses, c.numClasses, label);
-      assert.equal(ours.firstConv, c.firstConv, label);
-      assert.equal(ours.classifier, c.classifier, label);
-      assert.equal(ours.license, c.license, label);
-    }
-  }
+  assertTimmCfgs((n, family) => family === 'swin' && !(n in TORCHVISION_SWIN_VARIANTS), timm);
   const tv = JSON.parse(extra!.metadata.torchvision_cfgs) as Record<string, TvCfg[]>;
   for (const [name, weights] of Object.entries(tv)) {
     const { entry } = resolveModel(name);
@@ -292,7 +272,7 @@ test('pretrained cfgs: tags (default first), hub ids, classes and preprocessing 
       assert.equal(image.inputSize[1], w.crop, name);
       assert.equal(Math.floor(w.crop / image.cropPct), w.resize, `${name} resize`);
       assert.equal(image.interpolation, w.interpolation, name);
-      assert.ok(close(image.mean, w.mean) && close(image.std, w.std), `${name} mean/std`);
+      assert.ok(closeNumbers(image.mean, w.mean) && closeNumbers(image.std, w.std), `${name} mean/std`);
       assert.equal(entry.paramCount, w.numParams, `${name} parameters`);
     }
   }

@@ -15,7 +15,7 @@ import { ArgumentError, StateDictError, ShapeError } from '../../src/errors.ts';
 import { createModel } from '../../src/tasks/pretrained.ts';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import {
-  buildModel, listModels, resolveModel, resamplePosEmbedInStateDict, torchvisionToTimm,
+  buildModel, resolveModel, resamplePosEmbedInStateDict, torchvisionToTimm,
   VisionTransformer, VisionTransformerDistilled, VIT_VARIANTS, TORCHVISION_VIT_VARIANTS,
 } from '../../src/models/index.ts';
 import { resampleAbsPosEmbed } from '../../src/nn/blocks/pos-embed.ts';
@@ -26,6 +26,7 @@ import { narrow, select } from '../../src/tensor/ops/shape.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { BF16_TOL, F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
 import { seedStateDict, seededInput } from '../helpers/seeded.ts';
+import { assertTimmCfgs, closeNumbers, type TimmCfg } from '../helpers/timm-cfgs.ts';
 import { TORCHVISION_VIT_CASES, VIT_EXTRA, torchvisionVitCheckpoint } from './vit-cases.ts';
 
 const full = process.env.TSVISION_FULL === '1';
@@ -144,32 +145,11 @@ test('backward through vit_tiny: every parameter gets a finite grad; grads match
   }
 });
 
-interface TimmCfg { tag: string; hubId: string; inputSize: number[]; cropPct: number; interpolation: string; mean: number[]; std: number[]; numClasses: number; firstConv: string; classifier: string | string[]; license: string }
 interface TvCfg { weights: string; minSize: number[]; numParams: number; crop: number; resize: number; interpolation: string; mean: number[]; std: number[] }
 
 test('pretrained cfgs: tags (default first), hub ids and preprocessing equal timm and torchvision', { skip }, () => {
   const timm = JSON.parse(extra!.metadata.timm_cfgs) as Record<string, TimmCfg[]>;
-  const names = listModels().filter((n) => ['vit', 'deit'].includes(resolveModel(n).entry.family) && !(n in TORCHVISION_VIT_VARIANTS));
-  assert.deepEqual(names.sort(), Object.keys(timm).sort());
-  const close = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
-  for (const [name, cfgs] of Object.entries(timm)) {
-    const { entry } = resolveModel(name);
-    assert.deepEqual(Object.keys(entry.pretrained), cfgs.map((c) => c.tag), `${name} tags`);
-    for (const c of cfgs) {
-      const ours = entry.pretrained[c.tag];
-      const image = ours.preprocess.image!;
-      const label = `${name}.${c.tag}`;
-      assert.equal(ours.hubId, c.hubId, label);
-      assert.deepEqual(image.inputSize, c.inputSize, label);
-      assert.equal(image.cropPct, c.cropPct, label);
-      assert.equal(image.interpolation, c.interpolation, label);
-      assert.ok(close(image.mean, c.mean) && close(image.std, c.std), `${label} mean/std`);
-      assert.equal(ours.numClasses, c.numClasses, label);
-      assert.equal(ours.firstConv, c.firstConv, label);
-      assert.deepEqual(ours.classifier, c.classifier, label);
-      assert.equal(ours.license, c.license, label);
-    }
-  }
+  assertTimmCfgs((n, family) => ['vit', 'deit'].includes(family) && !(n in TORCHVISION_VIT_VARIANTS), timm);
   const tv = JSON.parse(extra!.metadata.torchvision_cfgs) as Record<string, TvCfg[]>;
   const tags: Record<string, string> = { IMAGENET1K_V1: 'tv_in1k', IMAGENET1K_SWAG_LINEAR_V1: 'swag_lc_in1k', IMAGENET1K_SWAG_E2E_V1: 'swag_e2e_in1k' };
   for (const [name, weights] of Object.entries(tv)) {
@@ -184,7 +164,7 @@ test('pretrained cfgs: tags (default first), hub ids and preprocessing equal tim
       assert.equal(image.inputSize[1], w.crop, label);
       assert.equal(Math.floor(w.crop / image.cropPct), w.resize, `${label} resize`);
       assert.equal(image.interpolation, w.interpolation, label);
-      assert.ok(close(image.mean, w.mean) && close(image.std, w.std), `${label} mean/std`);
+      assert.ok(closeNumbers(image.mean, w.mean) && closeNumbers(image.std, w.std), `${label} mean/std`);
     }
   }
 });
