@@ -16,6 +16,7 @@ import { DEIT_MODELS } from './deit.ts';
 import { VIT_HYBRID_MODELS } from './vit-hybrid.ts';
 import { MIXER_MODELS } from './mlp-mixer.ts';
 import { CONVMIXER_MODELS } from './convmixer.ts';
+import { XCIT_MODELS } from './xcit.ts';
 import { MVITV2_MODELS } from './mvitv2.ts';
 import { SWIN_MODELS } from './swin.ts';
 
@@ -25,6 +26,7 @@ registerModels(DEIT_MODELS);
 registerModels(VIT_HYBRID_MODELS);
 registerModels(MIXER_MODELS);
 registerModels(CONVMIXER_MODELS);
+registerModels(XCIT_MODELS);
 registerModels(MVITV2_MODELS);
 registerModels(SWIN_MODELS);
 
@@ -44,6 +46,7 @@ export { HybridEmbed, createVitHybrid, VIT_HYBRID_VARIANTS, type VitHybridConfig
 export { ResNetV2, type ResNetV2Config } from './resnetv2.ts';
 export { MlpMixer, MixerBlock, MIXER_VARIANTS, lecunNormal_, type MixerConfig, type MixerOptions, type MixerGlobalPool } from './mlp-mixer.ts';
 export { ConvMixer, ConvMixerBlock, CONVMIXER_VARIANTS, type ConvMixerConfig } from './convmixer.ts';
+export { Xcit, XCABlock, ConvPatchEmbed, XCIT_VARIANTS, xcitCfg, xcitCheckpointFilter, type XcitConfig, type XcitOptions, type XcitGlobalPool } from './xcit.ts';
 export { MultiScaleVit, MVITV2_VARIANTS, filterMvitCheckpoint, mvitCfg, type MvitConfig } from './mvitv2.ts';
 export {
   SwinTransformer, SwinTransformerBlock, SwinTransformerStage, SWIN_VARIANTS, TORCHVISION_SWIN_VARIANTS, filterSwinCheckpoint, swinCfg,

@@ -42,6 +42,15 @@ const imagenet = (name: string, size = 224, extra: Partial<ModelParityCase> = {}
   id: name, name, numClasses: 1000, seed: 1, inputSeed: 2, inputShape: [2, 3, size, size], ...extra,
 });
 
+// XCiT gradients reach the conv stem, a middle block's temperature, the last block's LPI and the class attention.
+const xcit = (name: string, extra: Partial<ModelParityCase> = {}): ModelParityCase => {
+  const depth = Number(/_(\d+)_p/.exec(name)![1]);
+  return imagenet(name, name.endsWith('_384') ? 384 : 224, {
+    gradParams: ['patch_embed.proj.0.0.weight', `blocks.${depth / 2}.attn.temperature`, `blocks.${depth - 1}.local_mp.conv2.weight`, 'cls_attn_blocks.0.attn.k.weight'],
+    ...extra,
+  });
+};
+
 export const MODEL_PARITY_CASES: ModelParityCase[] = [
   imagenet('resnet18', 224, { gradParams: ['conv1.weight', 'layer2.0.downsample.1.weight', 'layer4.1.bn2.bias', 'fc.bias'] }),
   imagenet('resnet34'),
@@ -96,6 +105,26 @@ export const MODEL_PARITY_CASES: ModelParityCase[] = [
   imagenet('convmixer_768_32', 224, { inputShape: [1, 3, 32, 32], inputSeed: 5, gradParams: ['stem.0.weight', 'blocks.9.0.fn.0.weight', 'blocks.20.3.bias', 'head.bias'] }),
   imagenet('convmixer_1024_20_ks9_p14', 224, { inputShape: [1, 3, 224, 224], gradParams: ['stem.2.weight', 'blocks.7.0.fn.2.bias', 'blocks.12.1.weight', 'head.bias'] }),
   imagenet('convmixer_1536_20', 224, { full: true, inputShape: [1, 3, 224, 224], gradParams: ['stem.0.bias', 'blocks.5.0.fn.0.bias', 'blocks.15.3.weight', 'head.bias'] }),
+  // XCiT (timm): every variant. CI runs the 12-layer nano/tiny/small at 16 px patches and 224 px, plus nano with 8 px
+  // patches and nano at 384 px; the rest (24 layers, tiny/small p8 and 384, medium, large) run in the extended suite.
+  // Gradients at batch 2: at batch 1 torch 1.13's eval BatchNorm backward, fed the transposed token gradient of
+  // the patch embedding ([1, D, h, w] with channel stride 1), returns a wrong input gradient (finite differences
+  // and our engine agree with each other, and with torch on a contiguous copy of that gradient). The three 24-layer
+  // p8 models at 384 px (2304 tokens) would hold 8-15 GB of activations for that backward: they run batch 1
+  // without gradients; their _224 twins are the same networks and check the gradients.
+  xcit('xcit_nano_12_p16_224'),
+  xcit('xcit_tiny_12_p16_224'),
+  xcit('xcit_small_12_p16_224'),
+  xcit('xcit_nano_12_p8_224'),
+  xcit('xcit_nano_12_p16_384'),
+  ...[
+    'xcit_tiny_12_p16_384', 'xcit_small_12_p16_384', 'xcit_tiny_24_p16_224', 'xcit_tiny_24_p16_384', 'xcit_small_24_p16_224', 'xcit_small_24_p16_384',
+    'xcit_medium_24_p16_224', 'xcit_medium_24_p16_384', 'xcit_large_24_p16_224', 'xcit_large_24_p16_384', 'xcit_nano_12_p8_384',
+    'xcit_tiny_12_p8_224', 'xcit_tiny_12_p8_384', 'xcit_small_12_p8_224', 'xcit_small_12_p8_384', 'xcit_tiny_24_p8_224', 'xcit_tiny_24_p8_384',
+    'xcit_small_24_p8_224', 'xcit_medium_24_p8_224', 'xcit_large_24_p8_224',
+  ].map((name) => xcit(name, { full: true })),
+  ...['xcit_small_24_p8_384', 'xcit_medium_24_p8_384', 'xcit_large_24_p8_384']
+    .map((name) => xcit(name, { full: true, inputShape: [1, 3, 384, 384], gradParams: undefined })),
   // MViTv2 (timm). Gradients reach the patch embedding, a pooling kernel (one per head dim, shared by the heads), a
   // middle block's relative-position table, a widening projection and the head. Small, base and large exceed 30M parameters.
   imagenet('mvitv2_tiny', 224, { gradParams: ['patch_embed.proj.weight', 'stages.1.blocks.0.attn.pool_q.weight', 'stages.2.blocks.2.attn.rel_pos_h', 'head.fc.bias'] }),

@@ -9,6 +9,10 @@ export { PatchEmbed, type PatchEmbedOptions, type PatchEmbedFormat, type TokenEm
 export { resampleAbsPosEmbed, type ResamplePosEmbedOptions } from './pos-embed.ts';
 export { Block, type BlockOptions } from './transformer.ts';
 export { residualSkip, type Skip } from './residual.ts';
+export { ClassAttn, ClassAttentionBlock, type ClassAttnOptions, type ClassAttentionBlockOptions } from './class-attention.ts';
+export { PositionalEncodingFourier, fourierAxisFeatures, type FourierPosEmbedOptions } from './fourier-pos-embed.ts';
+export { XCA, XCA_NORM_EPS, type XcaOptions } from './xca.ts';
+export { LPI, type LpiOptions } from './lpi.ts';
 export { ConvActNorm, convActNorm } from './conv-act-norm.ts';
 export { windowPartition, windowReverse, windowLayout, partitionWindows, reverseWindows, shiftedWindowMask, type WindowLayout, type ShiftOrder } from './window.ts';
 export { relativePositionIndex, relativePositionBias, relativePositionTableSize, resizeRelativePositionTable, type ResizeRelativePositionOptions } from './relative-position.ts';
