@@ -24,6 +24,7 @@ import { narrow, permute, reshape } from '../../src/tensor/ops/shape.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { BF16_TOL, F32_TOL, assertClose, fixturesDir } from '../helpers/opcheck.ts';
 import { seedStateDict, seededInput } from '../helpers/seeded.ts';
+import { assertTimmCfgs, type TimmCfg } from '../helpers/timm-cfgs.ts';
 import { XCIT_EXTRA, officialXcitCheckpoint } from './xcit-cases.ts';
 
 const extraFile = path.join(fixturesDir, 'models', 'xcit-extra.safetensors');
@@ -155,33 +156,13 @@ test('official checkpoint layout (pos_embeder, fused class-attention qkv) loads 
   }
 });
 
-interface TimmCfg { tag: string; hubId: string; inputSize: number[]; cropPct: number; interpolation: string; mean: number[]; std: number[]; numClasses: number; firstConv: string; classifier: string; license: string }
-
 test('pretrained cfgs: all 28 XCiT names, tags (default first), hub ids and preprocessing equal timm', { skip }, () => {
   const timm = JSON.parse(extra!.metadata.timm_cfgs) as Record<string, TimmCfg[]>;
   const names = listModels().filter((n) => resolveModel(n).entry.family === 'xcit');
   assert.equal(names.length, 28);
   assert.deepEqual(names.sort(), Object.keys(timm).sort());
   assert.deepEqual(Object.keys(XCIT_VARIANTS).sort(), names);
-  const close = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
-  for (const [name, cfgs] of Object.entries(timm)) {
-    const { entry } = resolveModel(name);
-    assert.deepEqual(Object.keys(entry.pretrained), cfgs.map((c) => c.tag), `${name} tags`);
-    for (const c of cfgs) {
-      const ours = entry.pretrained[c.tag];
-      const image = ours.preprocess.image!;
-      const label = `${name}.${c.tag}`;
-      assert.equal(ours.hubId, c.hubId, label);
-      assert.deepEqual(image.inputSize, c.inputSize, label);
-      assert.equal(image.cropPct, c.cropPct, label);
-      assert.equal(image.interpolation, c.interpolation, label);
-      assert.ok(close(image.mean, c.mean) && close(image.std, c.std), `${label} mean/std`);
-      assert.equal(ours.numClasses, c.numClasses, label);
-      assert.equal(ours.firstConv, c.firstConv, label);
-      assert.equal(ours.classifier, c.classifier, label);
-      assert.equal(ours.license, c.license, label);
-    }
-  }
+  assertTimmCfgs((_, family) => family === 'xcit', timm);
 });
 
 test('class-attention block: the class token alone is attended to; without tokensNorm the patch tokens are doubled plus γ1·norm1(x); eta null has no gammas', () => {
