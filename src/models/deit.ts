@@ -12,7 +12,7 @@
 import { ArgumentError } from '../errors.ts';
 import { Identity, Linear } from '../nn/layers/linear.ts';
 import type { Parameter } from '../nn/parameter.ts';
-import { zeros_ } from '../nn/init.ts';
+import { truncNormal02_, zeros_ } from '../nn/init.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { empty } from '../tensor/creation.ts';
 import { add, mul } from '../tensor/ops/elementwise.ts';
@@ -21,7 +21,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from './constants.ts';
 import type { ModelEntry, PretrainedCfg } from './contract.ts';
 import { IMAGE_CLASSIFICATION } from './image-classifier.ts';
-import { resamplePosEmbedInStateDict, truncNormal02_, VisionTransformer, vitCfg, type VitConfig, type VitOptions } from './vit.ts';
+import { resamplePosEmbedInStateDict, VisionTransformer, vitCfg, type VitConfig, type VitOptions } from './vit.ts';
 
 /**
  * timm's VisionTransformerDistilled: tokens [cls, dist, patches…]; `head` reads the class

@@ -38,13 +38,13 @@ export * from './constants.ts';
 export { adaptInputConv } from './adapt-input-conv.ts';
 export { ResNet, RESNET_VARIANTS, type ResNetConfig } from './resnet.ts';
 export {
-  VisionTransformer, VIT_VARIANTS, TORCHVISION_VIT_VARIANTS, torchvisionToTimm, resamplePosEmbedInStateDict, dropPathRates, vitCfg,
+  VisionTransformer, VIT_VARIANTS, TORCHVISION_VIT_VARIANTS, torchvisionToTimm, resamplePosEmbedInStateDict, vitCfg,
   type VitConfig, type VitOptions, type VitGlobalPool, type VitCfgChanges,
 } from './vit.ts';
 export { VisionTransformerDistilled, DEIT_VARIANTS, type DeitConfig } from './deit.ts';
 export { HybridEmbed, createVitHybrid, VIT_HYBRID_VARIANTS, type VitHybridConfig } from './vit-hybrid.ts';
 export { ResNetV2, type ResNetV2Config } from './resnetv2.ts';
-export { MlpMixer, MixerBlock, MIXER_VARIANTS, lecunNormal_, type MixerConfig, type MixerOptions, type MixerGlobalPool } from './mlp-mixer.ts';
+export { MlpMixer, MixerBlock, MIXER_VARIANTS, type MixerConfig, type MixerOptions, type MixerGlobalPool } from './mlp-mixer.ts';
 export { ConvMixer, ConvMixerBlock, CONVMIXER_VARIANTS, type ConvMixerConfig } from './convmixer.ts';
 export { Xcit, XCABlock, ConvPatchEmbed, XCIT_VARIANTS, xcitCfg, xcitCheckpointFilter, type XcitConfig, type XcitOptions, type XcitGlobalPool } from './xcit.ts';
 export { MultiScaleVit, MVITV2_VARIANTS, filterMvitCheckpoint, mvitCfg, type MvitConfig } from './mvitv2.ts';

@@ -12,7 +12,7 @@
 import { ArgumentError, ShapeError, formatShape } from '../errors.ts';
 import { Mlp } from '../nn/blocks/mlp.ts';
 import { PatchEmbed } from '../nn/blocks/patch-embed.ts';
-import { calculateFanInAndFanOut, constant_, normal_, ones_, truncNormal_, xavierUniform_, zeros_ } from '../nn/init.ts';
+import { constant_, lecunNormal_, normal_, ones_, xavierUniform_, zeros_ } from '../nn/init.ts';
 import { checkInt } from '../nn/layers/common.ts';
 import { ModuleList } from '../nn/layers/containers.ts';
 import { Conv2d } from '../nn/layers/conv.ts';
@@ -89,16 +89,6 @@ export class MixerBlock extends Module {
     if (this.dropPath) return add(x, this.dropPath.forward(this.mlpChannels.forward(this.norm2.forward(x))));
     return this.mlpChannels.forward(this.norm2.forward(x), x);
   }
-}
-
-/**
- * timm's lecun_normal_: N(0, 1/fanIn) truncated at ±2 of its standard deviations, the std
- * raised by 1/0.8796 (the std of a unit normal truncated there) so the variance is 1/fanIn.
- */
-export function lecunNormal_(t: Tensor): Tensor {
-  const [fanIn] = calculateFanInAndFanOut(t);
-  const std = Math.sqrt(1 / fanIn) / 0.87962566103423978;
-  return truncNormal_(t, 0, std, -2 * std, 2 * std);
 }
 
 /** timm's MlpMixer: patch embedding, MixerBlocks, final LayerNorm, mean over tokens, head. */

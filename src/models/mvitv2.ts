@@ -25,7 +25,7 @@ import { truncNormal_, zeros_ } from '../nn/init.ts';
 import { checkInt } from '../nn/layers/common.ts';
 import { ModuleList } from '../nn/layers/containers.ts';
 import { Conv2d } from '../nn/layers/conv.ts';
-import { DropPath, Dropout } from '../nn/layers/dropout.ts';
+import { DropPath, Dropout, dropPathRates } from '../nn/layers/dropout.ts';
 import { Identity, Linear } from '../nn/layers/linear.ts';
 import { LayerNorm } from '../nn/layers/norm.ts';
 import { Module, type StateDict } from '../nn/module.ts';
@@ -293,8 +293,7 @@ export class MultiScaleVit extends Module implements ImageClassifier {
     const inChans = options.inChans ?? 3;
     this.inputShape = { inChans, fixedSize: [imgSize, imgSize] };
     const dims = depths.map((_, s) => embedDim * 2 ** s);
-    const total = depths.reduce((a, b) => a + b, 0);
-    const rate = options.dropPathRate ?? 0;
+    const rates = dropPathRates(options.dropPathRate ?? 0, depths.reduce((a, b) => a + b, 0));
     let start = 0;
     this.patchEmbed = this.module('patch_embed', new MvitPatchEmbed(inChans, embedDim));
     this.featureInfo = [];
@@ -302,7 +301,7 @@ export class MultiScaleVit extends Module implements ImageClassifier {
     let stride = PATCH_STRIDE;
     this.stages = this.module('stages', new ModuleList(depths.map((depth, s) => {
       const dimOut = expandAttn ? dims[s] : dims[Math.min(s + 1, depths.length - 1)];
-      const dropPaths = Array.from({ length: depth }, (_, i) => (total > 1 ? (rate * (start + i)) / (total - 1) : 0));
+      const dropPaths = rates.slice(start, start + depth);
       const stage = new MultiScaleVitStage(dim, dimOut, geometry[s], { numHeads: numHeads * 2 ** s, expandAttn, mlpRatio: config.mlpRatio ?? 4, dropPaths });
       start += depth;
       stride *= geometry[s][0].strideQ;

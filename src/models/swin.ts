@@ -35,10 +35,10 @@ import { partitionWindows, reverseWindows, windowLayout, type WindowLayout } fro
 import { WindowAttention } from '../nn/blocks/window-attention.ts';
 import { checkInt } from '../nn/layers/common.ts';
 import { ModuleList, Sequential } from '../nn/layers/containers.ts';
-import { Dropout, DropPath } from '../nn/layers/dropout.ts';
+import { Dropout, DropPath, dropPathRates } from '../nn/layers/dropout.ts';
 import { Identity, Linear } from '../nn/layers/linear.ts';
 import { LayerNorm } from '../nn/layers/norm.ts';
-import { zeros_ } from '../nn/init.ts';
+import { truncNormal02_, zeros_ } from '../nn/init.ts';
 import { Module, type StateDict } from '../nn/module.ts';
 import { runBlocks } from '../nn/run-blocks.ts';
 import { noGrad } from '../tensor/autograd.ts';
@@ -50,7 +50,6 @@ import { IMAGENET_MEAN, IMAGENET_STD } from './constants.ts';
 import type { CreateModelOptions, ModelEntry, PretrainedCfg } from './contract.ts';
 import { IMAGE_CLASSIFICATION, featureTakeIndices, type FeatureInfo, type ImageClassifier, type ImageInputShape, type Intermediates, type IntermediatesOptions } from './image-classifier.ts';
 import { torchvisionSwinToTimm } from './swin-torchvision.ts';
-import { dropPathRates, truncNormal02_ } from './vit.ts';
 
 /** Which reference's shifted-window rule a model follows where the two differ (see the file header). */
 export type SwinWindowing = 'timm' | 'torchvision';

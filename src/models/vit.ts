@@ -16,13 +16,13 @@ import { PatchEmbed, type TokenEmbed, type TokenEmbedArgs } from '../nn/blocks/p
 import { resampleAbsPosEmbed, type ResamplePosEmbedOptions } from '../nn/blocks/pos-embed.ts';
 import { checkInt } from '../nn/layers/common.ts';
 import { ModuleList } from '../nn/layers/containers.ts';
-import { Dropout } from '../nn/layers/dropout.ts';
+import { Dropout, dropPathRates } from '../nn/layers/dropout.ts';
 import { Identity, Linear } from '../nn/layers/linear.ts';
 import { LayerNorm } from '../nn/layers/norm.ts';
 import { Module, type StateDict } from '../nn/module.ts';
 import { runBlocks } from '../nn/run-blocks.ts';
 import type { Parameter } from '../nn/parameter.ts';
-import { normal_, zeros_ } from '../nn/init.ts';
+import { normal_, truncNormal02_, zeros_ } from '../nn/init.ts';
 import { empty } from '../tensor/creation.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { add } from '../tensor/ops/elementwise.ts';
@@ -82,20 +82,6 @@ function checkPool(pool: string, hasClassToken: boolean): VitGlobalPool {
   if (!GLOBAL_POOLS.includes(pool as VitGlobalPool)) throw new ArgumentError(`VisionTransformer: globalPool must be one of 'token', 'avg', '', got '${pool}'`);
   if (pool === 'token' && !hasClassToken) throw new ArgumentError(`VisionTransformer: globalPool 'token' needs a class token`);
   return pool as VitGlobalPool;
-}
-
-/**
- * timm's trunc_normal_(t, std=0.02), whose bounds ±2 lie at ±100σ: no float draw reaches
- * them, so it is exactly a normal draw, and sampling it directly avoids truncNormal_'s
- * inverse-CDF pass over every weight.
- */
-export function truncNormal02_(t: Tensor): Tensor {
-  return normal_(t, 0, 0.02);
-}
-
-/** timm's linear stochastic-depth schedule: rate i·r/(depth−1) for block i. */
-export function dropPathRates(rate: number, depth: number): number[] {
-  return Array.from({ length: depth }, (_, i) => (depth > 1 ? (rate * i) / (depth - 1) : 0));
 }
 
 /**

@@ -30,7 +30,7 @@ import { PositionalEncodingFourier } from '../nn/blocks/fourier-pos-embed.ts';
 import { LPI } from '../nn/blocks/lpi.ts';
 import { Mlp } from '../nn/blocks/mlp.ts';
 import { XCA } from '../nn/blocks/xca.ts';
-import { zeros_ } from '../nn/init.ts';
+import { truncNormal02_, zeros_ } from '../nn/init.ts';
 import { GELU } from '../nn/layers/activation.ts';
 import { checkInt } from '../nn/layers/common.ts';
 import { ConvNorm } from '../nn/layers/conv-bn-act.ts';
@@ -51,7 +51,6 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from './constants.ts';
 import type { CreateModelOptions, ModelEntry, PretrainedCfg } from './contract.ts';
 import { IMAGE_CLASSIFICATION, featureTakeIndices, type FeatureInfo, type ImageClassifier, type ImageInputShape, type Intermediates, type IntermediatesOptions } from './image-classifier.ts';
-import { truncNormal02_ } from './vit.ts';
 
 /** How the tokens become one feature vector: the class token, the mean of the patch tokens, or none (all tokens). */
 export type XcitGlobalPool = 'token' | 'avg' | '';

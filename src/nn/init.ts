@@ -201,3 +201,22 @@ export function xavierNormal_(t: Tensor, gain = 1, generator?: Generator): Tenso
   const std = gain * Math.sqrt(2 / (fanIn + fanOut));
   return t.numel === 0 ? t : fillRandom(t, 'normal', 0, std, generator);
 }
+
+/**
+ * timm's trunc_normal_(t, std=0.02), whose bounds ±2 lie at ±100σ: no float draw reaches
+ * them, so it is exactly a normal draw, and sampling it directly avoids truncNormal_'s
+ * inverse-CDF pass over every weight.
+ */
+export function truncNormal02_(t: Tensor): Tensor {
+  return normal_(t, 0, 0.02);
+}
+
+/**
+ * timm's lecun_normal_: N(0, 1/fanIn) truncated at ±2 of its standard deviations, the std
+ * raised by 1/0.8796 (the std of a unit normal truncated there) so the variance is 1/fanIn.
+ */
+export function lecunNormal_(t: Tensor): Tensor {
+  const [fanIn] = calculateFanInAndFanOut(t);
+  const std = Math.sqrt(1 / fanIn) / 0.87962566103423978;
+  return truncNormal_(t, 0, std, -2 * std, 2 * std);
+}

@@ -80,3 +80,8 @@ export class DropPath extends Module {
     return `drop_prob=${this.p.toFixed(3)}`;
   }
 }
+
+/** timm's linear stochastic-depth schedule: rate i·r/(depth−1) for block i of depth. */
+export function dropPathRates(rate: number, depth: number): number[] {
+  return Array.from({ length: depth }, (_, i) => (depth > 1 ? (rate * i) / (depth - 1) : 0));
+}
