@@ -62,6 +62,15 @@ export class NativeError extends TsvisionError {
   }
 }
 
+/** A tokenizer vocabulary file that is missing, unreadable or malformed; `file` names it. */
+export class VocabularyError extends TsvisionError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('E_VOCAB', `${file}: ${message}`);
+    this.file = file;
+  }
+}
+
 /** One key whose checkpoint shape differs from the module's. */
 export interface StateDictShapeMismatch {
   key: string;

@@ -13,7 +13,9 @@ import { evalCommand } from './commands/eval.ts';
 import { inferCommand } from './commands/infer.ts';
 import { modelsCommand } from './commands/models.ts';
 import { plotCommand } from './commands/plot.ts';
+import { tokenizeCommand } from './commands/tokenize.ts';
 import { trainCommand } from './commands/train.ts';
+import { zeroshotCommand } from './commands/zeroshot.ts';
 import { formatColumns, UsageError, type Command } from './options.ts';
 
 const COMMANDS: Record<string, Command> = {
@@ -23,6 +25,8 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   plot: plotCommand,
+  tokenize: tokenizeCommand,
+  zeroshot: zeroshotCommand,
   demo: demoCommand,
 };
 

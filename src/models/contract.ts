@@ -28,8 +28,10 @@ export interface TensorSpec {
   shape: readonly SpecDim[];
   dtype: DType;
   description: string;
-  /** An input the model runs without. */
+  /** An input the model runs without, or an output it writes only for some inputs. */
   optional?: boolean;
+  /** Name of the leading batch dimension (default 'N'); tensors with different names may differ in batch size (CLIP's images and texts). */
+  batchDim?: string;
   /** Integer inputs: every value lies in [min, max). */
   range?: readonly [number, number];
 }
@@ -91,6 +93,8 @@ export interface TextPreprocessCfg {
   /** Tokens per sequence, special tokens included. */
   contextLength: number;
   lowercase?: boolean;
+  /** Hub repo holding the tokenizer files (vocab.json, merges.txt) when the weights repo (hubId) has none. */
+  vocabHubId?: string;
 }
 
 /** Preprocessing per modality; a model names only those it reads. */
@@ -180,13 +184,13 @@ export function isKeyUnder(key: string, modules: readonly string[]): boolean {
 }
 
 /** A spec dimension list as users read it, the batch first: [N, 3, 224, 224]. */
-export function formatSpecShape(shape: readonly SpecDim[]): string {
-  return `[${['N', ...shape].join(', ')}]`;
+export function formatSpecShape(shape: readonly SpecDim[], batchDim = 'N'): string {
+  return `[${[batchDim, ...shape].join(', ')}]`;
 }
 
 /** One tensor spec as users read it: pixel_values [N, 3, H, W] float32. */
 export function formatTensorSpec(t: TensorSpec): string {
-  return `${t.name} ${formatSpecShape(t.shape)} ${t.dtype}${t.optional ? ' (optional)' : ''}`;
+  return `${t.name} ${formatSpecShape(t.shape, t.batchDim)} ${t.dtype}${t.optional ? ' (optional)' : ''}`;
 }
 
 /** A spec's inputs and outputs in one line each. */

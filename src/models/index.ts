@@ -19,6 +19,7 @@ import { CONVMIXER_MODELS } from './convmixer.ts';
 import { XCIT_MODELS } from './xcit.ts';
 import { MVITV2_MODELS } from './mvitv2.ts';
 import { SWIN_MODELS } from './swin.ts';
+import { CLIP_MODELS } from './clip.ts';
 
 registerModels(RESNET_MODELS);
 registerModels(VIT_MODELS);
@@ -29,6 +30,7 @@ registerModels(CONVMIXER_MODELS);
 registerModels(XCIT_MODELS);
 registerModels(MVITV2_MODELS);
 registerModels(SWIN_MODELS);
+registerModels(CLIP_MODELS);
 
 export * from './contract.ts';
 export * from './image-classifier.ts';
@@ -53,6 +55,10 @@ export {
   type SwinConfig, type SwinOptions, type SwinWindowing, type SwinGlobalPool,
 } from './swin.ts';
 export { torchvisionSwinToTimm } from './swin-torchvision.ts';
+export {
+  CLIP, ClipVisionTransformer, ModifiedResNet, ClipBottleneck, CLIP_VARIANTS, CLIP_EOT_ID, CLIP_SOT_ID, IMAGE_TEXT_EMBEDDING, filterClipCheckpoint, hfClipToOpenAI,
+  type ClipConfig, type ClipOptions, type ClipTextConfig, type ClipVitVisionConfig, type ClipResNetVisionConfig, type ModifiedResNetConfig,
+} from './clip.ts';
 
 /** What a built model carries besides its weights: its registry name, pretrained config, spec and entry. */
 export interface BuiltModel {

@@ -272,6 +272,11 @@ export class SwinTransformer extends Module implements ImageClassifier {
       imgSize: this.imgSize, patchSize, inChans, embedDim, normLayer: (d) => new LayerNorm(d), outputFormat: 'NHWC', strictImgSize: this.strictImgSize,
     }));
     const [gh, gw] = this.patchEmbed.gridSize;
+    const merges = depths.length - 1;
+    if (Math.min(gh, gw) < 2 ** merges) {
+      const smallest = patchSize * 2 ** merges;
+      throw new ArgumentError(`SwinTransformer: imgSize ${this.imgSize} gives a ${gh}×${gw} patch grid, which ${merges} patch merges shrink to nothing; build with imgSize >= ${smallest} (patch ${patchSize} × 2^${merges})`);
+    }
     const rates = dropPathRates(options.dropPathRate ?? config.dropPathRate ?? 0.1, depths.reduce((a, b) => a + b, 0));
     const blockArgs = {
       windowSize, windowing: config.windowing ?? 'timm', mlpRatio: config.mlpRatio ?? 4, qkvBias: config.qkvBias ?? true,

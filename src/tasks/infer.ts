@@ -25,7 +25,7 @@ const describe = (t: Tensor) => `${formatShape(t.shape)} ${t.dtype}`;
 // Checks one input's rank, dims, dtype and value range; binds the named dims it meets.
 function checkInput(spec: TensorSpec, t: Tensor, sizes: Map<string, number>, multipleOf: Readonly<Record<string, number>>, fail: (why: string) => never): Tensor {
   if (t.ndim !== spec.shape.length + 1) fail(`${spec.name} has shape ${describe(t)}, expected ${spec.shape.length + 1} dims ${formatTensorSpec(spec)}`);
-  ['N', ...spec.shape].forEach((dim, i) => {
+  [spec.batchDim ?? 'N', ...spec.shape].forEach((dim, i) => {
     const size = t.shape[i];
     if (typeof dim === 'number') {
       if (size !== dim) fail(`${spec.name} has shape ${describe(t)}, expected ${formatTensorSpec(spec)} (dim ${i} must be ${dim})`);

@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import * as T from '../../src/index.ts';
 
-/** A spec shape with the batch first and every named dim at the spec's size for it (a dim the spec gives no size fails the test). */
+/** A spec shape with the batch first and every named dim at the spec's size for it, or at `batch` where it names an input's batch (a dim the spec gives no size fails the test). */
 export function specShape(spec: T.ModelSpec, dims: readonly T.SpecDim[], batch: number): number[] {
+  const batchDims = new Set(spec.inputs.map((input) => input.batchDim ?? 'N'));
   return [batch, ...dims.map((d) => {
     if (typeof d === 'number') return d;
+    if (batchDims.has(d)) return batch;
     assert.ok(spec.sizes[d] !== undefined, `the spec gives no size for dim '${d}'`);
     return spec.sizes[d];
   })];

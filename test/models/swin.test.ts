@@ -321,6 +321,9 @@ test('weight decay groups: the relative position tables join norms and biases in
 test('typed errors: bad configs name what was expected and what came', () => {
   assert.throws(() => new SwinTransformer({ ...TINY, numHeads: [3, 6, 12] }), (e: unknown) => e instanceof ArgumentError && /one entry per stage, got 4 and 3/.test(e.message));
   assert.throws(() => new SwinTransformer({ ...TINY, numHeads: [5, 6, 12, 24] }), (e: unknown) => e instanceof ArgumentError && /dim 96 must be divisible by numHeads 5/.test(e.message));
+  // timm fails in the forward pass at 28 (7 → 3 → 1 → 0 tokens per side); this refuses at build.
+  assert.throws(() => new SwinTransformer(TINY, { imgSize: 28 }), (e: unknown) => e instanceof ArgumentError && /imgSize 28 gives a 7×7 patch grid.*imgSize >= 32/.test(e.message));
+  assert.equal(new SwinTransformer(TINY, { imgSize: 32, numClasses: 2 }).layers.length, 4);
   assert.throws(() => new SwinTransformer(TINY, { windowSize: 0 }), (e: unknown) => e instanceof ArgumentError && /windowSize must be an integer >= 1, got 0/.test(e.message));
 });
 

@@ -6,16 +6,11 @@
  * Labels cycle through the classes (i mod numClasses), so every split is exactly balanced.
  */
 import { ArgumentError } from '../../errors.ts';
-import {
-  Generator, Tensor, abs, add, cast, clamp, cos, fromTypedArray, ge, gt, le, logicalAnd, logicalOr, maximum, mul, sub,
-  unsqueeze, where,
-} from '../../tensor/index.ts';
+import { Generator, Tensor, add, cast, clamp, cos, fromTypedArray, gt, mul, sub, unsqueeze, where } from '../../tensor/index.ts';
+import { SHAPE_KINDS, shapeMask, type ShapeKind } from './shape-masks.ts';
 import { checkIndex, deriveSeed, uniforms, type Dataset, type Sample } from './types.ts';
 
-/** The shape kinds, in class order. */
-export const SHAPE_KINDS = [
-  'circle', 'square', 'triangle', 'star', 'cross', 'ring', 'ellipse', 'frame', 'semicircle', 'crescent', 'hexagon', 'bar',
-] as const;
+export { SHAPE_KINDS, type ShapeKind } from './shape-masks.ts';
 
 export type ShapesSplit = 'train' | 'val' | 'test';
 const SPLIT_CODE: Record<ShapesSplit, number> = { train: 0, val: 1, test: 2 };
@@ -43,60 +38,6 @@ export interface ShapesOptions {
   /** Random position, size and rotation (default true); false centres every shape upright at 35% of the short side. */
   jitter?: boolean;
 }
-
-// Two-argument boolean helpers over [H, W] masks.
-const and = (...ms: Tensor[]) => ms.reduce((a, b) => logicalAnd(a, b));
-const or = (...ms: Tensor[]) => ms.reduce((a, b) => logicalOr(a, b));
-
-/**
- * The shape's frame: coordinates (u, v) rotated into the shape and scaled so it fits in the unit
- * disc. Any linear form a·u + b·v + k is a row vector plus a column vector: one broadcast add.
- */
-interface Frame {
-  u: Tensor;
-  v: Tensor;
-  linear(a: number, b: number, k?: number): Tensor;
-}
-
-/** Intersection of n half-planes u·cos(a) + v·sin(a) ≤ d at angles start + k·2π/n: a regular polygon. */
-function polygon(f: Frame, n: number, d: number, start: number): Tensor {
-  const planes: Tensor[] = [];
-  for (let k = 0; k < n; k++) {
-    const a = start + (2 * Math.PI * k) / n;
-    planes.push(le(f.linear(Math.cos(a), Math.sin(a)), d));
-  }
-  return and(...planes);
-}
-
-type ShapeKind = (typeof SHAPE_KINDS)[number];
-const radius2 = ({ u, v }: Frame) => add(mul(u, u), mul(v, v));
-
-const MASKS: Record<ShapeKind, (f: Frame) => Tensor> = {
-  circle: (f) => le(radius2(f), 1),
-  square: ({ u, v }) => le(maximum(abs(u), abs(v)), 0.72),
-  triangle: (f) => polygon(f, 3, 0.5, Math.PI / 2),
-  star: (f) => or(polygon(f, 3, 0.5, Math.PI / 2), polygon(f, 3, 0.5, -Math.PI / 2)),
-  cross: ({ u, v }) => {
-    const [au, av] = [abs(u), abs(v)];
-    return or(and(le(au, 0.28), le(av, 1)), and(le(av, 0.28), le(au, 1)));
-  },
-  ring: (f) => {
-    const r2 = radius2(f);
-    return and(le(r2, 1), ge(r2, 0.36));
-  },
-  ellipse: ({ u, v }) => le(add(mul(u, u), mul(mul(v, v), 4)), 1),
-  frame: ({ u, v }) => {
-    const m = maximum(abs(u), abs(v));
-    return and(le(m, 0.75), ge(m, 0.45));
-  },
-  semicircle: (f) => and(le(radius2(f), 1), le(f.v, 0.15)),
-  crescent: (f) => {
-    const du = f.linear(1, 0, -0.5);
-    return and(le(radius2(f), 1), gt(add(mul(du, du), mul(f.v, f.v)), 0.56));
-  },
-  hexagon: (f) => polygon(f, 6, 0.87, 0),
-  bar: ({ u, v }) => and(le(abs(u), 1), le(abs(v), 0.3)),
-};
 
 // Scalar draws per sample, in order (kept fixed so adding a use never shifts the others).
 const DRAWS = 16;
@@ -155,20 +96,7 @@ export class ShapesDataset implements Dataset {
     const cx = w / 2 + (this.jitter ? side * 0.2 * (r[1] - 0.5) : 0);
     const cy = h / 2 + (this.jitter ? side * 0.2 * (r[2] - 0.5) : 0);
     const theta = this.jitter ? 2 * Math.PI * r[3] : 0;
-    const c = Math.cos(theta) / radius;
-    const s = Math.sin(theta) / radius;
-    // Rotated, scaled coordinates: u = dx·c + dy·s, v = dy·c − dx·s.
-    const linear = (a: number, b: number, k = 0) => add(
-      this.row((x) => (x - cx) * (a * c - b * s) + k),
-      this.column((y) => (y - cy) * (a * s + b * c)),
-    ); // [H, W]
-    const frame: { u?: Tensor; v?: Tensor } = {};
-    const lazy: Frame = {
-      get u() { return (frame.u ??= linear(1, 0)); },
-      get v() { return (frame.v ??= linear(0, 1)); },
-      linear,
-    };
-    const mask = unsqueeze(MASKS[this.classes[label] as ShapeKind](lazy), 2); // bool [H, W, 1]
+    const mask = unsqueeze(shapeMask(this.classes[label] as ShapeKind, { cx, cy, radius, theta }, h, w), 2); // bool [H, W, 1]
 
     // Colours, in 0-255 units plus the 0.5 of rounding: a light shape (every channel in 0.55-1) on a
     // dark background (every channel in 0-0.4), so the shape is brighter in each channel. With

@@ -217,7 +217,8 @@ export class WebDataset implements IterableDataset {
     this.onSkip = options.onSkip ?? ((e) => process.emitWarning(`WebDataset: skipped ${e.path}: ${e.message}`, 'DatasetWarning'));
   }
 
-  private fail(path: string, message: string): void {
+  /** A bad shard or sample at `path`: a DatasetError under 'fail'; reported and recorded under 'skip'. */
+  reportFailure(path: string, message: string): void {
     if (this.onError === 'fail') throw new DatasetError(`WebDataset: ${path}: ${message}`);
     const error = { path, message };
     this.skipped.push(error);
@@ -262,7 +263,7 @@ export class WebDataset implements IterableDataset {
         }
       } catch (e) {
         if (!(e instanceof DatasetError) && (e as NodeJS.ErrnoException).code === undefined) throw e;
-        this.fail(shard, (e as Error).message);
+        this.reportFailure(shard, (e as Error).message);
       }
     }
     while (buffer.length > 0) {
@@ -279,7 +280,7 @@ export class WebDataset implements IterableDataset {
       const where = `${raw.shard} sample '${raw.key}'`;
       const ext = IMAGE_EXTS.find((x) => raw.files.has(x));
       if (!ext) {
-        this.fail(where, `no image (.${IMAGE_EXTS.join(', .')}) among [${[...raw.files.keys()].join(', ')}]`);
+        this.reportFailure(where, `no image (.${IMAGE_EXTS.join(', .')}) among [${[...raw.files.keys()].join(', ')}]`);
         continue;
       }
       let sample: Sample;
@@ -288,7 +289,7 @@ export class WebDataset implements IterableDataset {
         if (this.classes.length > 0 && label >= this.classes.length) throw new Error(`label ${label} is out of range for ${this.classes.length} classes`);
         sample = { image: (await decodeImage(raw.files.get(ext)!, { mode: 'RGB' })).image, label };
       } catch (e) {
-        this.fail(where, (e as Error).message);
+        this.reportFailure(where, (e as Error).message);
         continue;
       }
       yield sample;

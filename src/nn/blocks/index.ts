@@ -20,3 +20,5 @@ export { WindowAttention, type WindowAttentionOptions } from './window-attention
 export { PatchMerging, type PatchMergingOptions } from './patch-merging.ts';
 export { relPosMaxIndex, relPosTableLength, relPosDistances, relPosRows, addDecomposedRelPos, decomposedRelPosScores, resizeRelPosTable, type Grid } from './decomposed-rel-pos.ts';
 export { MultiScaleAttention, type MultiScaleAttentionOptions } from './pooling-attention.ts';
+export { ResidualAttentionBlock, ResidualAttentionStack, ClipMlp, type ClipActivation, type ResidualAttentionBlockOptions } from './residual-attention.ts';
+export { AttentionPool2d } from './attention-pool.ts';
