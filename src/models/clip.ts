@@ -27,9 +27,9 @@ import type { Parameter } from '../nn/parameter.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { arange, empty, scalarTensor } from '../tensor/creation.ts';
 import { isFloating } from '../tensor/dtype.ts';
-import { add, cast, div, ge, mul, ne, sub } from '../tensor/ops/elementwise.ts';
+import { add, cast, ge, mul, ne, sub } from '../tensor/ops/elementwise.ts';
 import { matmul } from '../tensor/ops/linalg.ts';
-import { argmax, norm } from '../tensor/ops/reduce.ts';
+import { argmax, l2Normalize } from '../tensor/ops/reduce.ts';
 import { cat, contiguous, expand, narrow, reshape, select, squeeze, transpose, unsqueeze } from '../tensor/ops/shape.ts';
 import { exp } from '../tensor/ops/unary.ts';
 import { indexSelect } from '../tensor/ops/index.ts';
@@ -250,8 +250,7 @@ export class CLIP extends Module {
 
   /** exp(logit_scale) · cosine similarity: logitsPerImage [B_img, B_txt] and its transpose logitsPerText. */
   similarity(imageEmbeds: Tensor, textEmbeds: Tensor): { logitsPerImage: Tensor; logitsPerText: Tensor } {
-    const unit = (e: Tensor) => div(e, norm(e, 2, -1, true));
-    const logitsPerImage = mul(matmul(unit(imageEmbeds), transpose(unit(textEmbeds), 0, 1)), exp(this.logitScale)); // (B_img, B_txt)
+    const logitsPerImage = mul(matmul(l2Normalize(imageEmbeds), transpose(l2Normalize(textEmbeds), 0, 1)), exp(this.logitScale)); // (B_img, B_txt)
     return { logitsPerImage, logitsPerText: contiguous(transpose(logitsPerImage, 0, 1)) };
   }
 

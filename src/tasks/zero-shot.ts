@@ -13,9 +13,9 @@ import { CLIP, imagePreprocess, type Model } from '../models/index.ts';
 import type { Module } from '../nn/module.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { softmax } from '../tensor/ops/activation.ts';
-import { cast, div, exp, mul } from '../tensor/ops/elementwise.ts';
+import { cast, exp, mul } from '../tensor/ops/elementwise.ts';
 import { matmul } from '../tensor/ops/linalg.ts';
-import { mean, norm } from '../tensor/ops/reduce.ts';
+import { l2Normalize, mean } from '../tensor/ops/reduce.ts';
 import { cat, reshape, transpose } from '../tensor/ops/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
@@ -52,8 +52,6 @@ function checkBatchSize(op: string, batchSize: number): void {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`${op}: batchSize must be a positive integer, got ${batchSize}`);
 }
 
-const unit = (e: Tensor) => div(e, norm(e, 2, -1, true));
-
 /** Images (paths or encoded bytes), preprocessed as the model's config says → embeddings [N, E], L2-normalised by default. */
 export async function embedImages(model: Model<CLIP>, images: readonly PreprocessInput[], options: EmbedOptions = {}): Promise<Tensor> {
   const batchSize = options.batchSize ?? 32;
@@ -69,7 +67,7 @@ export async function embedImages(model: Model<CLIP>, images: readonly Preproces
     parts.push(noGrad(() => cast(model.encodeImage(cast(pixels, dtype)), 'float32')));
   }
   const embeds = parts.length === 1 ? parts[0] : cat(parts, 0);
-  return options.normalize === false ? embeds : unit(embeds);
+  return options.normalize === false ? embeds : l2Normalize(embeds);
 }
 
 /** Texts, tokenized (cut to the context length with a warning) → embeddings [N, E], L2-normalised by default. */
@@ -84,7 +82,7 @@ export function embedTexts(model: CLIP, tokenizer: Tokenizer, texts: readonly st
     parts.push(noGrad(() => cast(model.encodeText(inputIds), 'float32')));
   }
   const embeds = parts.length === 1 ? parts[0] : cat(parts, 0);
-  return options.normalize === false ? embeds : unit(embeds);
+  return options.normalize === false ? embeds : l2Normalize(embeds);
 }
 
 /** Checks a label list: non-empty, each label a non-blank string, no label twice. */
@@ -116,7 +114,7 @@ export function zeroShotWeights(model: CLIP, tokenizer: Tokenizer, labels: reado
   const prompts = labels.flatMap((label) => templates.map((t) => t.replace('{}', label.trim())));
   const perPrompt = embedTexts(model, tokenizer, prompts, { batchSize: options.batchSize }); // (C·T, E), normalised
   const [, E] = perPrompt.shape;
-  const perClass = unit(mean(reshape(perPrompt, [labels.length, templates.length, E]), 1)); // (C, E)
+  const perClass = l2Normalize(mean(reshape(perPrompt, [labels.length, templates.length, E]), 1)); // (C, E)
   return transpose(perClass, 0, 1); // (E, C)
 }
 
@@ -152,6 +150,6 @@ export function retrieve(queries: Tensor, gallery: Tensor, k = 10): RetrievalHit
     throw new ShapeError(`retrieve: queries ${formatShape(queries.shape)} and gallery ${formatShape(gallery.shape)} must be [Q, E] and [G, E] with the same E`);
   }
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`retrieve: k must be a positive integer, got ${k}`);
-  const scores = noGrad(() => matmul(unit(cast(queries, 'float32')), transpose(unit(cast(gallery, 'float32')), 0, 1))); // (Q, G)
+  const scores = noGrad(() => matmul(l2Normalize(cast(queries, 'float32')), transpose(l2Normalize(cast(gallery, 'float32')), 0, 1))); // (Q, G)
   return topK(scores, k).map((row) => row.map(({ index, probability }) => ({ index, score: probability })));
 }

@@ -14,7 +14,7 @@ import { logSoftmax } from '../tensor/ops/activation.ts';
 import { add, cast, clamp, div, eq, exp, gt, log, mul, ne, neg, sub, where } from '../tensor/ops/elementwise.ts';
 import { gather, indexSelect } from '../tensor/ops/index.ts';
 import { matmul } from '../tensor/ops/linalg.ts';
-import { amax, amin, argmax, mean, norm, sum } from '../tensor/ops/reduce.ts';
+import { amax, amin, argmax, l2Normalize, mean, sum } from '../tensor/ops/reduce.ts';
 import { squeeze, transpose, unsqueeze } from '../tensor/ops/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
 
@@ -295,10 +295,6 @@ export function distillationLoss(outputs: Tensor | readonly [Tensor, Tensor], te
     distLoss = crossEntropy(dist, argmax(teacher, 1));
   }
   return add(mul(baseLoss, 1 - alpha), mul(cast(distLoss, baseLoss.dtype), alpha));
-}
-
-function l2Normalize(x: Tensor): Tensor {
-  return div(x, clamp(norm(x, 2, -1, true), 1e-12));
 }
 
 /**

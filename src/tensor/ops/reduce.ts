@@ -8,7 +8,7 @@ import { record } from '../autograd.ts';
 import { isFloating, type DType } from '../dtype.ts';
 import { native } from '../native.ts';
 import { Tensor, numelOf } from '../tensor.ts';
-import { add, cast, div, eq, mul, sub, exp, log, sqrt, abs, where } from './elementwise.ts';
+import { add, cast, clamp, div, eq, mul, sub, exp, log, sqrt, abs, where } from './elementwise.ts';
 import { contiguous, expand, normalizeDim, permute, reshape, shapeEquals } from './shape.ts';
 
 /** Reduce op codes shared with native/src/reduce.cc. */
@@ -207,6 +207,11 @@ export function norm(x: Tensor, p = 2, dim?: Dims, keepdim = false): Tensor {
   if (p === 1) return sum(abs(x), dims, keepdim);
   if (p === 2) return sqrt(sum(mul(x, x), dims, keepdim));
   return sum(abs(x).pow(p), dims, keepdim).pow(1 / p);
+}
+
+/** x divided by its L2 norm along `dim`, the norm floored at `eps` (torch.nn.functional.normalize with p = 2). */
+export function l2Normalize(x: Tensor, dim = -1, eps = 1e-12): Tensor {
+  return div(x, clamp(norm(x, 2, dim, true), eps));
 }
 
 /** Sums a broadcast grad back to `shape` (leading dims and size-1 dims). */
