@@ -134,7 +134,7 @@ export interface Measurement {
   medianMs: number;
   /** The figure reported: GFLOP/s or images/s (higher is better), or µs per call (lower is better). */
   value: number;
-  unit: 'GFLOP/s' | 'us/call' | 'img/s';
+  unit: 'GFLOP/s' | 'us/call' | 'img/s' | 'texts/s';
   iterations: number;
   /** Values of a benchmark's own CSV columns (see appendResults). */
   extra?: Record<string, string | number>;

@@ -18,6 +18,11 @@ const BENCHES: Record<string, { usage: string; summary: string; run: (args: stri
     summary: 'images/s and peak RSS of whole models, batch 1 and 16, f32 and bf16, next to onnxruntime-node and PyTorch',
     run: async (args) => (await import('./models.ts')).runModelsBench(args),
   },
+  clip: {
+    usage: 'clip [model ...]',
+    summary: 'CLIP image/text embedding throughput, batch 1 and 32, next to onnxruntime-node; index images/s vs pure forward',
+    run: async (args) => (await import('./clip.ts')).runClipBench(args),
+  },
   train: {
     usage: 'train [model ...] [--batch N --steps N --max-seconds S]',
     summary: 'training images/s, peak RSS and RSS growth, f32 and bf16, next to PyTorch (batch 32 at 224)',

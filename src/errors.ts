@@ -71,6 +71,28 @@ export class VocabularyError extends TsvisionError {
   }
 }
 
+/** An image index (tsvision index) that is missing, unreadable or not an image index; `index` names its folder. */
+export class ImageIndexError extends TsvisionError {
+  readonly index: string;
+  constructor(index: string, message: string) {
+    super('E_IMAGE_INDEX', `${index}: ${message}`);
+    this.index = index;
+  }
+}
+
+/** A model, or an embedding, that is not the one an image index was built with: both are named. */
+export class IndexMismatchError extends TsvisionError {
+  readonly index: string;
+  readonly expected: string;
+  readonly got: string;
+  constructor(index: string, what: string, expected: string, got: string) {
+    super('E_INDEX_MISMATCH', `${index}: the index was built with ${what} ${expected}, got ${got}`);
+    this.index = index;
+    this.expected = expected;
+    this.got = got;
+  }
+}
+
 /** One key whose checkpoint shape differs from the module's. */
 export interface StateDictShapeMismatch {
   key: string;

@@ -10,9 +10,11 @@ import { TsvisionError } from '../errors.ts';
 import { classifyCommand } from './commands/classify.ts';
 import { demoCommand } from './commands/demo.ts';
 import { evalCommand } from './commands/eval.ts';
+import { indexCommand } from './commands/index-images.ts';
 import { inferCommand } from './commands/infer.ts';
 import { modelsCommand } from './commands/models.ts';
 import { plotCommand } from './commands/plot.ts';
+import { searchCommand } from './commands/search.ts';
 import { tokenizeCommand } from './commands/tokenize.ts';
 import { trainCommand } from './commands/train.ts';
 import { zeroshotCommand } from './commands/zeroshot.ts';
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   plot: plotCommand,
+  index: indexCommand,
+  search: searchCommand,
   tokenize: tokenizeCommand,
   zeroshot: zeroshotCommand,
   demo: demoCommand,

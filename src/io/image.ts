@@ -77,6 +77,8 @@ export interface DecodeOptions {
    * rejects truncated files. false: decode what can be decoded (PIL's LOAD_TRUNCATED_IMAGES).
    */
   strict?: boolean;
+  /** What errors call the image when it comes as bytes (default 'buffer'; a path names itself). */
+  name?: string;
 }
 
 /** A decoded image: a uint8 [H, W, C] tensor and what it came from. */
@@ -307,7 +309,7 @@ type Layout = 'cmyk' | 'grey16' | 'srgb';
  * Throws ImageError: TooManyBytes, UnsupportedFormat, InvalidImage, TooManyPixels, ReadFailed.
  */
 export async function decodeImage(input: Buffer | Uint8Array | string, options: DecodeOptions = {}): Promise<DecodedImage> {
-  const source = typeof input === 'string' ? input : 'buffer';
+  const source = typeof input === 'string' ? input : (options.name ?? 'buffer');
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const mode = options.mode ?? 'RGB';

@@ -135,6 +135,10 @@ test('a 0-byte buffer or file is InvalidImage', async () => {
   await rejects(empty, 'InvalidImage', /empty\.png: image is empty/);
 });
 
+test('decodeImage names bytes by options.name in its errors', async () => {
+  await assert.rejects(decodeImage(Buffer.from('not an image'), { name: 'photos/cat.jpg' }), (e: unknown) => e instanceof ImageError && e.source === 'photos/cat.jpg' && /^photos\/cat\.jpg: not an image/.test(e.message));
+});
+
 test('a truncated JPEG is InvalidImage (strict), decodes with strict: false', async () => {
   const full = readFileSync(fixture('rgb_portrait.jpg'));
   const truncated = full.subarray(0, Math.floor(full.length / 2));

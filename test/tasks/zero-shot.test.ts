@@ -7,22 +7,10 @@ import { preprocessBatch } from '../../src/data/transforms.ts';
 import { IMAGENET_TEMPLATES, embedImages, embedTexts, retrieve, zeroShot, zeroShotWeights } from '../../src/tasks/zero-shot.ts';
 import { loadTokenizer } from '../../src/text/load.ts';
 import { assertClose } from '../helpers/opcheck.ts';
-import { seedStateDict } from '../helpers/seeded.ts';
+import { SMALL_CLIP_PREPROCESS, smallClip } from '../helpers/small-clip.ts';
 import { SHARED_BPE_GZ } from '../text/hf-vocab-files.ts';
 
-const SMALL: T.ClipConfig = {
-  embedDim: 32,
-  vision: { type: 'vit', imageSize: 32, patchSize: 8, width: 64, layers: 2, heads: 2 },
-  text: { width: 64, heads: 2, layers: 2 },
-};
-const preprocess = { inputSize: [3, 32, 32] as [number, number, number], cropPct: 1, interpolation: 'bicubic' as const, mean: [0.48, 0.46, 0.41], std: [0.27, 0.26, 0.28] };
-
-function smallClip(): T.Model<T.CLIP> {
-  const clip = new T.CLIP(SMALL);
-  seedStateDict(clip, 5);
-  const pretrainedCfg = { numClasses: 0, preprocess: { image: preprocess, text: { tokenizer: 'clip-bpe' as const, contextLength: 77 } } };
-  return Object.assign(clip, { modelName: 'small_clip.test', pretrainedCfg, entry: null as never, spec: null as never }) as T.Model<T.CLIP>;
-}
+const preprocess = SMALL_CLIP_PREPROCESS;
 
 const images = () => Promise.all([[250, 20, 20], [20, 240, 30], [30, 40, 250]].map((rgb, i) => {
   const raw = Buffer.alloc(40 * 48 * 3);
