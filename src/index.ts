@@ -13,6 +13,7 @@ export * from './tasks/classify.ts';
 export * from './tasks/infer.ts';
 export * from './tasks/zero-shot.ts';
 export * from './tasks/image-index.ts';
+export { runClipTraining, openCaptionData, textToImageRecall, twoShapeScenes, ClipEvaluation, SHAPES_PROMPTS, type ClipTrainOptions, type CaptionData, type ZeroShotSet } from './tasks/train-clip.ts';
 export * from './io/image-index-store.ts';
 export * from './data/decode-pool.ts';
 export * from './train/index.ts';

@@ -17,6 +17,7 @@ import { plotCommand } from './commands/plot.ts';
 import { searchCommand } from './commands/search.ts';
 import { tokenizeCommand } from './commands/tokenize.ts';
 import { trainCommand } from './commands/train.ts';
+import { trainClipCommand } from './commands/train-clip.ts';
 import { zeroshotCommand } from './commands/zeroshot.ts';
 import { formatColumns, UsageError, type Command } from './options.ts';
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   infer: inferCommand,
   models: modelsCommand,
   train: trainCommand,
+  'train-clip': trainClipCommand,
   eval: evalCommand,
   plot: plotCommand,
   index: indexCommand,

@@ -9,6 +9,9 @@ import type { DecodeReply, DecodeRequest } from './decode-task.ts';
 import type { EvalConfig } from './transforms.ts';
 
 const TASK_MODULE = new URL('./decode-task.ts', import.meta.url).href;
+// Files queued in each thread ahead of time: the pool hands out work only while the main thread is
+// free, so without a backlog the threads would idle for as long as the model runs.
+const QUEUED_PER_THREAD = 64;
 const TASK_WORKER = new URL('./ts-task-worker.mjs', import.meta.url).href;
 
 /** Threads a DecodePool uses when not told: one core stays with the model. */
@@ -25,7 +28,7 @@ export class DecodePool {
     threads = defaultDecodeThreads(),
   ) {
     if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError(`DecodePool: threads must be a positive integer, got ${threads}`);
-    this.pool = new Piscina({ filename: TASK_WORKER, workerData: { taskModule: TASK_MODULE }, minThreads: threads, maxThreads: threads });
+    this.pool = new Piscina({ filename: TASK_WORKER, workerData: { taskModule: TASK_MODULE }, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: QUEUED_PER_THREAD });
   }
 
   /** Reads, hashes and preprocesses one file; `knownHash` equal to its hash skips the decode. */

@@ -18,11 +18,12 @@ import { DatasetError } from './datasets/image-folder.ts';
 /** A per-sample transform: gets the image (uint8 [H, W, C] or float [C, H, W]) and this sample's generator. */
 export type SampleTransform = (image: Tensor, rng: Generator) => Tensor;
 
-/** One batch: images [N, C, H, W] float32, labels int64 [N] (or soft targets after a batch transform), dataset indices. */
+/** One batch: images [N, C, H, W] float32, labels int64 [N] (or soft targets after a batch transform), dataset indices; captions when the samples have them. */
 export interface Batch {
   images: Tensor;
   labels: Tensor;
   indices: readonly number[];
+  texts?: readonly string[];
 }
 
 /** A batch-level transform (Mixup/CutMix), run on the main thread with this batch's generator. */
@@ -100,6 +101,12 @@ export function collate(samples: readonly Sample[], indices: readonly number[]):
     }
   });
   const labels = fromTypedArray(BigInt64Array.from(samples, (s) => BigInt(s.label)), [samples.length]);
+  const texts = samples.map((s) => s.text);
+  if (texts.some((t) => t !== undefined)) {
+    const missing = texts.findIndex((t) => typeof t !== 'string');
+    if (missing >= 0) throw new ArgumentError(`DataLoader: sample ${indices[missing]} has no text, but others in its batch do`);
+    return { images: stack(images), labels, indices, texts: texts as string[] };
+  }
   return { images: stack(images), labels, indices };
 }
 
@@ -111,7 +118,7 @@ export async function buildBatch(pipeline: Pipeline, seed: number, epoch: number
   got.forEach((s, k) => {
     if (!s) return;
     const image = pipeline.transform ? pipeline.transform(s.image, new Generator(deriveSeed(seed, epoch, indices[k]))) : s.image;
-    kept.push({ image, label: s.label });
+    kept.push(s.text === undefined ? { image, label: s.label } : { image, label: s.label, text: s.text });
     keptIdx.push(indices[k]);
   });
   return kept.length > 0 ? collate(kept, keptIdx) : null;
@@ -141,6 +148,7 @@ interface WorkReply {
   shape?: number[];
   labels?: BigInt64Array;
   indices?: number[];
+  texts?: string[];
 }
 
 // Loader hooks (tsx) do not reach worker threads: a TypeScript worker registers tsx itself before loading worker.ts.
@@ -195,7 +203,10 @@ class WorkerPool {
       const e = reply.error.name === 'DatasetError' ? new DatasetError(reply.error.message) : Object.assign(new Error(reply.error.message), { name: reply.error.name });
       job.reject(e);
     } else if (!reply.images) job.resolve(null);
-    else job.resolve({ images: fromTypedArray(reply.images, reply.shape!), labels: fromTypedArray(reply.labels!, [reply.labels!.length]), indices: reply.indices! });
+    else {
+      const batch: Batch = { images: fromTypedArray(reply.images, reply.shape!), labels: fromTypedArray(reply.labels!, [reply.labels!.length]), indices: reply.indices! };
+      job.resolve(reply.texts ? { ...batch, texts: reply.texts } : batch);
+    }
   }
 
   private failAll(worker: Worker, error: Error): void {
@@ -350,7 +361,7 @@ export class DataLoader {
         const k = ordinal++;
         if (k < skip) continue;
         const image = this.transform ? this.transform(r.value.image, new Generator(deriveSeed(seed, epoch, k))) : r.value.image;
-        samples.push({ image, label: r.value.label });
+        samples.push(r.value.text === undefined ? { image, label: r.value.label } : { image, label: r.value.label, text: r.value.text });
         indices.push(k);
       }
       if (samples.length === 0 || (this.dropLast && samples.length < this.batchSize)) return null;

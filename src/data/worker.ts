@@ -18,7 +18,7 @@ parentPort!.on('message', async (req: { id: number; epoch: number; indices: numb
     }
     const images = batch.images.contiguous().toArray() as Float32Array;
     const labels = batch.labels.toArray() as BigInt64Array;
-    parentPort!.postMessage({ id: req.id, images, shape: [...batch.images.shape], labels, indices: [...batch.indices] }, [images.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ id: req.id, images, shape: [...batch.images.shape], labels, indices: [...batch.indices], ...(batch.texts ? { texts: [...batch.texts] } : {}) }, [images.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
   } catch (e) {
     const err = e as Error;
     parentPort!.postMessage({ id: req.id, error: { name: err.name ?? 'Error', message: err.message ?? String(e) } });

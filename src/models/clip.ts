@@ -299,6 +299,8 @@ export const CLIP_VARIANTS = {
   clip_rn50x4: { embedDim: 640, vision: { type: 'resnet', imageSize: 288, width: 80, layers: [4, 6, 10, 6] }, text: { width: 640, heads: 10, layers: 12 } },
   clip_rn50x16: { embedDim: 768, vision: { type: 'resnet', imageSize: 384, width: 96, layers: [6, 8, 18, 8] }, text: { width: 768, heads: 12, layers: 12 } },
   clip_rn50x64: { embedDim: 1024, vision: { type: 'resnet', imageSize: 448, width: 128, layers: [3, 15, 36, 10] }, text: { width: 1024, heads: 16, layers: 12 } },
+  // Ours, for training from scratch on small images (shapes-captions at 48 px): no released weights.
+  clip_vit_tiny_patch8_48: { embedDim: 128, vision: { type: 'vit', imageSize: 48, patchSize: 8, width: 192, layers: 4 }, text: { width: 128, heads: 2, layers: 4 } },
 } satisfies Record<string, ClipConfig>;
 
 type ClipName = keyof typeof CLIP_VARIANTS;
@@ -314,11 +316,12 @@ const CLIP_PARAM_COUNTS: Record<ClipName, number> = {
   clip_rn50x4: 178_300_601,
   clip_rn50x16: 290_979_217,
   clip_rn50x64: 623_258_305,
+  clip_vit_tiny_patch8_48: 8_992_769,
 };
 
 // OpenAI's weights: the HF hub's transformers exports for the ViTs (they also hold vocab.json and
 // merges.txt), timm's open_clip-layout copies for the ResNets (open_clip_model.safetensors).
-const CLIP_HUB: Record<ClipName, { hubId: string; keyLayout?: string }> = {
+const CLIP_HUB: Record<ClipName, { hubId?: string; keyLayout?: string }> = {
   clip_vit_base_patch32: { hubId: 'openai/clip-vit-base-patch32', keyLayout: 'hf' },
   clip_vit_base_patch16: { hubId: 'openai/clip-vit-base-patch16', keyLayout: 'hf' },
   clip_vit_large_patch14: { hubId: 'openai/clip-vit-large-patch14', keyLayout: 'hf' },
@@ -328,6 +331,7 @@ const CLIP_HUB: Record<ClipName, { hubId: string; keyLayout?: string }> = {
   clip_rn50x4: { hubId: 'timm/resnet50x4_clip.openai' },
   clip_rn50x16: { hubId: 'timm/resnet50x16_clip.openai' },
   clip_rn50x64: { hubId: 'timm/resnet50x64_clip.openai' },
+  clip_vit_tiny_patch8_48: {},
 };
 
 /** The hub repo whose vocab.json + merges.txt every OpenAI CLIP's tokenizer reads. */
@@ -339,8 +343,8 @@ function clipCfg(name: ClipName): PretrainedCfg {
     ...CLIP_HUB[name], numClasses: 0, firstConv: 'visual.conv1', license: 'mit',
     preprocess: {
       image: { inputSize: [3, imageSize, imageSize], cropPct: 1.0, interpolation: 'bicubic', mean: CLIP_MEAN, std: CLIP_STD },
-      // Every OpenAI CLIP shares one vocabulary; timm's ResNet repos hold none, so theirs comes from the ViT-B/32 repo.
-      text: { tokenizer: 'clip-bpe', contextLength: 77, lowercase: true, ...(CLIP_VARIANTS[name].vision.type === 'resnet' ? { vocabHubId: CLIP_VOCAB_REPO } : {}) },
+      // Every OpenAI CLIP shares one vocabulary; timm's ResNet repos hold none (and ours has no repo), so theirs comes from the ViT-B/32 repo.
+      text: { tokenizer: 'clip-bpe', contextLength: 77, lowercase: true, ...(CLIP_VARIANTS[name].vision.type === 'resnet' || !CLIP_HUB[name].hubId ? { vocabHubId: CLIP_VOCAB_REPO } : {}) },
     },
   };
 }
@@ -400,7 +404,7 @@ export const CLIP_MODELS: ModelEntry<CLIP>[] = Object.entries(CLIP_VARIANTS).map
     if (options.numClasses) throw new ArgumentError(`${name}: CLIP has no classifier head; numClasses must be 0, got ${options.numClasses}`);
     return new CLIP(config, { imgSize: options.imgSize, inChans: options.inChans });
   },
-  pretrained: { openai: clipCfg(name as ClipName) },
+  pretrained: { [CLIP_HUB[name as ClipName].hubId ? 'openai' : 'scratch']: clipCfg(name as ClipName) },
   keyLayouts: { hf: hfClipToOpenAI },
   filterCheckpoint: filterClipCheckpoint,
   contract: IMAGE_TEXT_EMBEDDING,

@@ -180,8 +180,20 @@ function modelInput(o: { model: string; imgSize?: number }, data: DataSpec): { i
   return { image, inputSize, buildOptions: { numClasses: data.classes.length, ...(side !== image.inputSize[1] ? { imgSize: side } : {}) } };
 }
 
+/** How a training run is watched and bounded: checkpoints, failures, logs (train and train-clip). */
+export interface RunControlOptions {
+  /** Also checkpoint every n updates. */
+  checkpointEvery?: number;
+  onNonFinite?: 'stop' | 'skip';
+  /** An image file that cannot be decoded: 'fail' (default) stops naming it, 'skip' reports it and leaves it out of its batch. */
+  onCorrupt?: OnError;
+  maxSteps?: number;
+  log?: (line: string) => void;
+  progressStream?: NodeJS.WriteStream | null;
+}
+
 /** Options of runTraining (the CLI's flags). */
-export interface TrainTaskOptions {
+export interface TrainTaskOptions extends RunControlOptions {
   model: string;
   data: string;
   output: string;
@@ -218,13 +230,6 @@ export interface TrainTaskOptions {
   imgSize?: number;
   /** Resume from a checkpoint or output directory; true: the newest under `output`. */
   resume?: string | boolean;
-  checkpointEvery?: number;
-  onNonFinite?: 'stop' | 'skip';
-  /** An image file that cannot be decoded: 'fail' (default) stops naming it, 'skip' reports it and leaves it out of its batch. */
-  onCorrupt?: OnError;
-  maxSteps?: number;
-  log?: (line: string) => void;
-  progressStream?: NodeJS.WriteStream | null;
 }
 
 /** Trains a model as the CLI's `train` command does; returns the fit result. */

@@ -9,3 +9,4 @@ export * from './plot.ts';
 export * from './evaluate.ts';
 export * from './callbacks/index.ts';
 export * from './trainer.ts';
+export * from './contrastive.ts';

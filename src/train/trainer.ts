@@ -1,7 +1,9 @@
 /**
  * The training loop: epochs of (micro-)batches with gradient accumulation, gradient clipping,
  * bf16 mixed precision, a per-update LR schedule, evaluation after each epoch, a non-finite
- * guard and exact resume. `trainStep` runs one micro-batch and applies the update it completes,
+ * guard and exact resume. What a micro-batch computes is a TrainObjective: classification
+ * (ClassificationObjective, the default) or CLIP's contrastive loss (./contrastive.ts).
+ * `trainStep` runs one micro-batch and applies the update it completes,
  * `endEpoch` evaluates and records the epoch, and everything around them (progress, checkpoints,
  * metrics files, Ctrl-C, the EMA) is a callback (./callbacks/) that the options switch on.
  *
@@ -59,8 +61,26 @@ export interface TeacherOptions {
   tau?: number;
 }
 
+/**
+ * What a training step computes: forward, loss and backward of a micro-batch. The default is
+ * classification (cross-entropy with label smoothing, or DeiT distillation); CLIP's contrastive
+ * objective (./contrastive.ts) is another.
+ */
+export interface TrainObjective {
+  /**
+   * One micro-batch: forward, loss and, unless `spoiled` (an earlier micro-batch of this update had a
+   * non-finite loss), backward into the accumulated gradients. Returns this micro-batch's share of
+   * the update's loss (non-finite when its loss is), or null while it only collects micro-batches
+   * for one at the end of the update.
+   */
+  microStep(batch: Batch, micro: MicroBatch, spoiled: boolean): number | null;
+}
+
 export interface TrainerOptions {
-  model: TrainableModel;
+  /** The model: a classifier (forward(images) → logits) unless `objective` says how to train it. */
+  model: Module;
+  /** The loss (default: classification with `smoothing` and `teacher`). */
+  objective?: TrainObjective;
   /** Model name recorded in checkpoints and checked on resume. */
   modelName?: string;
   optimizer: Optimizer;
@@ -146,13 +166,14 @@ interface Counters {
   epochLossCount: number;
 }
 
-/** Trains a classifier; see the module comment for the guarantees. */
+/** Trains a model (a classifier unless an objective says otherwise); see the module comment for the guarantees. */
 export class Trainer implements TrainerView {
   readonly options: TrainerOptions;
   readonly log: (line: string) => void;
   private readonly accumSteps: number;
   private readonly callbacks: TrainCallback[];
   private readonly saver: CheckpointSaver | null;
+  private readonly objective: TrainObjective;
   private counters: Counters = { step: 0, skipped: 0, bestMetric: null, stepLosses: [], history: [], epochLossSum: 0, epochLossCount: 0 };
   /** The update being accumulated: its loss so far, or the non-finite loss that spoils it. */
   private pending: { loss: number; badLoss: number | null } = { loss: 0, badLoss: null };
@@ -171,6 +192,7 @@ export class Trainer implements TrainerView {
     this.saver = options.outputDir ? new CheckpointSaver({ dir: options.outputDir, every: options.checkpointEvery, keep: options.keepCheckpoints }) : null;
     this.callbacks = this.standardCallbacks().concat(options.callbacks ?? []);
     if (options.amp === 'bf16') options.model.to('bfloat16');
+    this.objective = options.objective ?? new ClassificationObjective(options.model as TrainableModel, options.amp === 'bf16' ? 'bfloat16' : 'float32', options.smoothing ?? 0, options.teacher ?? null);
   }
 
   // Per update they run in this order: EMA, onStep, progress, Ctrl-C, periodic checkpoint; per
@@ -178,7 +200,7 @@ export class Trainer implements TrainerView {
   private standardCallbacks(): TrainCallback[] {
     const o = this.options;
     const list: TrainCallback[] = [];
-    if (o.modelEma) list.push(new EmaUpdater({ ema: o.modelEma, model: o.model, evalLoader: o.evalLoader ?? null, numClasses: o.numClasses }));
+    if (o.modelEma) list.push(new EmaUpdater({ ema: o.modelEma, model: o.model as TrainableModel, evalLoader: o.evalLoader ?? null, numClasses: o.numClasses }));
     const onStep = o.onStep;
     if (onStep) list.push({ onStepEnd: (_, { epoch, step, loss, lr }) => onStep({ epoch, step, loss, lr }) });
     if (o.progressStream) list.push(new ProgressLogger({ stream: o.progressStream, epochs: o.epochs, every: o.progressEvery }));
@@ -285,16 +307,6 @@ export class Trainer implements TrainerView {
     };
   }
 
-  private lossOf(out: Tensor | readonly [Tensor, Tensor], images: Tensor, labels: Tensor): Tensor {
-    const smoothing = this.options.smoothing ?? 0;
-    const base = (logits: Tensor, target: Tensor) => crossEntropy(cast(logits, 'float32'), target, target.dtype === 'int64' ? { labelSmoothing: smoothing } : {});
-    const teacher = this.options.teacher;
-    if (!teacher) return base(firstLogits(out), labels);
-    const teacherLogits = noGrad(() => cast(teacher.model.forward(cast(images, teacher.model.parameters()[0]?.dtype ?? 'float32')), 'float32'));
-    const pair: readonly [Tensor, Tensor] = out instanceof Tensor ? [out, out] : out;
-    return distillationLoss([cast(pair[0], 'float32'), cast(pair[1], 'float32')], teacherLogits, labels, { type: teacher.type, alpha: teacher.alpha, tau: teacher.tau, baseCriterion: base });
-  }
-
   private gradientsFinite(): boolean {
     return noGrad(() => this.options.optimizer.paramGroups.every((g) => g.params.every((p) => p.grad === null || Number.isFinite(p.grad.abs().amax().item()))));
   }
@@ -316,16 +328,13 @@ export class Trainer implements TrainerView {
    */
   trainStep(batch: Batch, micro: MicroBatch): StepInfo | null {
     const o = this.options;
-    const out = o.model.forward(cast(batch.images, this.inputDtype));
-    const loss = this.lossOf(out, batch.images, batch.labels);
-    const value = loss.item();
     const pending = this.pending;
-    if (!Number.isFinite(value)) {
-      if ((o.onNonFinite ?? 'stop') === 'stop') this.nonFinite('loss', value, micro.epoch);
-      pending.badLoss = value;
-    } else if (pending.badLoss === null) {
-      (micro.groupSize > 1 ? mul(loss, 1 / micro.groupSize) : loss).backward();
-      pending.loss += value / micro.groupSize;
+    const share = this.objective.microStep(batch, micro, pending.badLoss !== null);
+    if (share !== null && !Number.isFinite(share)) {
+      if ((o.onNonFinite ?? 'stop') === 'stop') this.nonFinite('loss', share, micro.epoch);
+      pending.badLoss = share;
+    } else if (share !== null && pending.badLoss === null) {
+      pending.loss += share;
     }
     if (!micro.closesUpdate) return null;
     const { loss: updateLoss, badLoss } = pending;
@@ -442,12 +451,41 @@ export class Trainer implements TrainerView {
 
   /** Evaluates the model on a loader: mean loss, top-1/top-5 accuracy and a confusion matrix. */
   evaluate(loader: DataLoader): Promise<EvalResult> {
-    return evaluate(this.options.model, loader, this.options.numClasses, this.inputDtype);
+    return evaluate(this.options.model as TrainableModel, loader, this.options.numClasses, this.inputDtype);
   }
 
   /** The best eval top-1 so far and where it was saved. */
   best(): { metric: number | null; path: string | null } {
     const dir = this.options.outputDir;
     return { metric: this.counters.bestMetric, path: dir ? (bestCheckpoint(dir)?.path ?? null) : null };
+  }
+}
+
+/** Classification: cross-entropy of the logits (label smoothing for class indices), or DeiT distillation with a teacher. */
+export class ClassificationObjective implements TrainObjective {
+  constructor(
+    private readonly model: TrainableModel,
+    private readonly inputDtype: 'float32' | 'bfloat16',
+    private readonly smoothing = 0,
+    private readonly teacher: TeacherOptions | null = null,
+  ) {}
+
+  /** Cross-entropy (or distillation) of one micro-batch, backward scaled by 1/groupSize. */
+  microStep(batch: Batch, micro: MicroBatch, spoiled: boolean): number {
+    const out = this.model.forward(cast(batch.images, this.inputDtype));
+    const loss = this.lossOf(out, batch.images, batch.labels);
+    const value = loss.item();
+    if (!Number.isFinite(value) || spoiled) return value / micro.groupSize;
+    (micro.groupSize > 1 ? mul(loss, 1 / micro.groupSize) : loss).backward();
+    return value / micro.groupSize;
+  }
+
+  private lossOf(out: Tensor | readonly [Tensor, Tensor], images: Tensor, labels: Tensor): Tensor {
+    const base = (logits: Tensor, target: Tensor) => crossEntropy(cast(logits, 'float32'), target, target.dtype === 'int64' ? { labelSmoothing: this.smoothing } : {});
+    const teacher = this.teacher;
+    if (!teacher) return base(firstLogits(out), labels);
+    const teacherLogits = noGrad(() => cast(teacher.model.forward(cast(images, teacher.model.parameters()[0]?.dtype ?? 'float32')), 'float32'));
+    const pair: readonly [Tensor, Tensor] = out instanceof Tensor ? [out, out] : out;
+    return distillationLoss([cast(pair[0], 'float32'), cast(pair[1], 'float32')], teacherLogits, labels, { type: teacher.type, alpha: teacher.alpha, tau: teacher.tau, baseCriterion: base });
   }
 }

@@ -6,7 +6,7 @@ import { cli } from './run-cli.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const COMMANDS = ['classify', 'infer', 'models', 'train', 'eval', 'plot', 'index', 'search', 'tokenize', 'zeroshot', 'demo'];
+const COMMANDS = ['classify', 'infer', 'models', 'train', 'train-clip', 'eval', 'plot', 'index', 'search', 'tokenize', 'zeroshot', 'demo'];
 
 test('--help prints usage listing the commands, exit 0', () => {
   const r = cli('--help');

@@ -229,3 +229,23 @@ test('DataLoader: bad options are ArgumentErrors', () => {
   assert.throws(() => new DataLoader(ds, { batchSize: 2, prefetch: -1 }), ArgumentError);
   assert.throws(() => new DataLoader({ module: 'x' }, { batchSize: 2, transform: noisy }), /transform comes from the pipeline/);
 });
+
+test('DataLoader: captions (Sample.text) come through collate and worker threads as Batch.texts', async () => {
+  const src = (p: string) => pathToFileURL(join(import.meta.dirname, '..', '..', 'src', p)).href;
+  const module = join(root, 'caption-pipeline.mts');
+  writeFileSync(module, [
+    `import { CaptionPairs, shapesCaptions } from ${JSON.stringify(src('data/datasets/index.ts'))};`,
+    'export function createPipeline(o) { return { dataset: new CaptionPairs(shapesCaptions({ size: 16, length: o.length })) }; }',
+  ].join('\n'));
+  const spec: PipelineSpec = { module: pathToFileURL(module).href, options: { length: 6 } };
+  const main = new DataLoader(spec, { batchSize: 3 });
+  const pooled = new DataLoader(spec, { batchSize: 3, workers: 1 });
+  try {
+    const [a, b] = [await run(main), await run(pooled)];
+    const captions = (await import('../../src/data/datasets/index.ts')).shapesCaptions({ size: 16, length: 6 });
+    assert.deepEqual(a.map((x) => x.texts), [[0, 1, 2], [3, 4, 5]].map((ix) => ix.map((i) => captions.get(i).caption)));
+    assert.deepEqual(b.map((x) => x.texts), a.map((x) => x.texts));
+  } finally {
+    await pooled.close();
+  }
+});

@@ -63,6 +63,7 @@ export const CLIP_PARITY_CASES: ClipParityCase[] = [
   resnet('clip_rn50x4'),
   resnet('clip_rn50x16'),
   resnet('clip_rn50x64', { images: 1 }),
+  vit('clip_vit_tiny_patch8_48', { full: false, images: 3 }),
 ];
 
 /** Token id rows [texts, 77] as clip.tokenize pads them: SOT, random ids in [1, SOT), EOT, zeros. */

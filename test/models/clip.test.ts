@@ -234,9 +234,13 @@ test('initialisation follows openai/CLIP initialize_parameters', () => {
   near(std(visual.attnpool.qProj.weight), 256 ** -0.5, 'attnpool q_proj');
 });
 
-test('registry entries: nine variants, their hub ids, key layouts and preprocessing', () => {
+test("registry entries: OpenAI's nine and our small one, their hub ids, key layouts and preprocessing", () => {
   const names = T.listModels('clip_*').filter((n) => !n.startsWith('clip_test_'));
-  assert.deepEqual(names, ['clip_rn101', 'clip_rn50', 'clip_rn50x16', 'clip_rn50x4', 'clip_rn50x64', 'clip_vit_base_patch16', 'clip_vit_base_patch32', 'clip_vit_large_patch14', 'clip_vit_large_patch14_336']);
+  assert.deepEqual(names, ['clip_rn101', 'clip_rn50', 'clip_rn50x16', 'clip_rn50x4', 'clip_rn50x64', 'clip_vit_base_patch16', 'clip_vit_base_patch32', 'clip_vit_large_patch14', 'clip_vit_large_patch14_336', 'clip_vit_tiny_patch8_48']);
+  const tiny = T.resolveModel('clip_vit_tiny_patch8_48');
+  assert.equal(tiny.tag, 'scratch');
+  assert.equal(tiny.cfg.hubId, undefined);
+  assert.equal(tiny.cfg.preprocess.text?.vocabHubId, 'openai/clip-vit-base-patch32');
   const l14 = T.resolveModel('clip_vit_large_patch14_336').cfg;
   assert.equal(l14.hubId, 'openai/clip-vit-large-patch14-336');
   assert.equal(l14.keyLayout, 'hf');

@@ -86,11 +86,16 @@ export const trainCommand = defineCommand({
       imgSize: v['img-size'],
       maxSteps: v['max-steps'],
     });
-    if (result.interrupted) {
-      throw new TsvisionError('E_INTERRUPTED', `interrupted; ${result.lastCheckpoint ? `saved ${result.lastCheckpoint}; continue with --resume` : 'no checkpoint was written'}`);
-    }
+    throwIfInterrupted(result);
     const last = result.history.at(-1);
     const metrics = last && (last.top1 === null ? '' : `, top-1 ${(last.top1 * 100).toFixed(2)}%, top-5 ${(last.top5! * 100).toFixed(2)}%`);
     console.log(last ? `done: ${result.stepLosses.length} updates, train loss ${last.trainLoss.toFixed(4)}${metrics}` : `stopped after ${result.stepLosses.length} updates`);
   },
 });
+
+/** A run stopped by Ctrl-C ends the command with an error naming the checkpoint to resume from. */
+export function throwIfInterrupted(result: { interrupted: boolean; lastCheckpoint: string | null }): void {
+  if (result.interrupted) {
+    throw new TsvisionError('E_INTERRUPTED', `interrupted; ${result.lastCheckpoint ? `saved ${result.lastCheckpoint}; continue with --resume` : 'no checkpoint was written'}`);
+  }
+}

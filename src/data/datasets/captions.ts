@@ -11,7 +11,7 @@ import { ArgumentError } from '../../errors.ts';
 import { decodeImage } from '../../io/image.ts';
 import { DatasetError, type SampleError } from './image-folder.ts';
 import type { CaptionDataset, CaptionSample } from './shapes-captions.ts';
-import { checkIndex, type OnError } from './types.ts';
+import { checkIndex, type Dataset, type IterableDataset, type OnError, type Sample } from './types.ts';
 import type { WebDataset } from './webdataset.ts';
 
 /** Column names tried, in order, when none is given (open_clip's defaults first). */
@@ -154,4 +154,31 @@ export async function* webDatasetCaptions(shards: WebDataset, epoch = 0): AsyncG
       shards.reportFailure(where, (e as Error).message);
     }
   }
+}
+
+/** A caption dataset as the DataLoader's samples: each image with its caption as `text` and its index as `label` (a pair id). */
+export class CaptionPairs implements Dataset {
+  readonly classes: readonly string[] = [];
+  constructor(readonly base: CaptionDataset) {}
+
+  get length(): number {
+    return this.base.length;
+  }
+
+  /** Pair `index` as a Sample, or null when the base skipped it. */
+  async get(index: number): Promise<Sample | null> {
+    const pair = await this.base.get(index);
+    return pair && { image: pair.image, label: index, text: pair.caption };
+  }
+}
+
+/** WebDataset shards' image–caption pairs as a streaming DataLoader dataset (`label` counts the pairs of the epoch). */
+export function webDatasetPairs(shards: WebDataset): IterableDataset {
+  return {
+    classes: [],
+    async *iterate(epoch: number): AsyncIterable<Sample> {
+      let k = 0;
+      for await (const pair of webDatasetCaptions(shards, epoch)) yield { image: pair.image, label: k++, text: pair.caption };
+    },
+  };
 }

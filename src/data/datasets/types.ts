@@ -5,10 +5,11 @@
 import { ArgumentError } from '../../errors.ts';
 import { Generator, Tensor } from '../../tensor/index.ts';
 
-/** One sample: a uint8 [H, W, C] image or a float [C, H, W] tensor, and its class index. */
+/** One sample: a uint8 [H, W, C] image or a float [C, H, W] tensor, and its class index (image–text data: its caption, and the label a pair id). */
 export interface Sample {
   image: Tensor;
   label: number;
+  text?: string;
 }
 
 /**

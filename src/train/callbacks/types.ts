@@ -29,6 +29,12 @@ export interface EpochRecord {
   emaEvalLoss?: number;
   emaTop1?: number;
   emaTop5?: number;
+  /** Contrastive (CLIP) runs: top1/top5 are zero-shot accuracy among every class name; this is top-1 among the held-out classes' names only. */
+  heldOutTop1?: number;
+  /** Contrastive (CLIP) runs: text→image recall@1/5/10 on held-out pairs. */
+  recallAt1?: number;
+  recallAt5?: number;
+  recallAt10?: number;
 }
 
 /** An applied update, with where it stands in its epoch. */
