@@ -186,8 +186,8 @@ export async function runClipTraining(o: ClipTrainOptions): Promise<FitResult> {
     numEpochs: epochs,
     warmupEpochs: o.warmupEpochs ?? Math.min(1, epochs / 10),
     minLr: o.minLr ?? 0,
-    stepOnEpochs: false,
-    updatesPerEpoch: batchesPerEpoch === undefined ? 1 : Math.ceil(batchesPerEpoch / accum),
+    // A stream's length is unknown until it ends: its schedule steps per epoch instead of per update.
+    ...(batchesPerEpoch === undefined ? { stepOnEpochs: true } : { stepOnEpochs: false, updatesPerEpoch: Math.ceil(batchesPerEpoch / accum) }),
   });
   const evaluation = new ClipEvaluation(model, tokenizer, data, transforms.eval, o.templates ?? SHAPES_PROMPTS);
   const trainer = new Trainer({
